@@ -1,0 +1,12 @@
+"""Small utilities: user-facing errors."""
+
+from monai_xrgan.utils.errors import (
+    ConfigError,
+    InputFileError,
+    MissingInputError,
+    UserInputError,
+    install_error_hook,
+    require_file,
+)
+
+__all__ = ["UserInputError", "InputFileError", "MissingInputError", "ConfigError", "install_error_hook", "require_file"]

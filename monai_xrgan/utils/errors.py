@@ -1,0 +1,68 @@
+"""User-facing errors: one line that names the file or config key and says how to fix it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import TracebackType
+
+__all__ = [
+    "UserInputError",
+    "InputFileError",
+    "MissingInputError",
+    "ConfigError",
+    "find_user_error",
+    "install_error_hook",
+    "require_file",
+]
+
+
+class UserInputError(Exception):
+    """Marker base of errors caused by the user's data or configuration, not by a bug."""
+
+
+class InputFileError(UserInputError, ValueError):
+    """An input file exists but cannot be used (not an image, corrupt, wrong shape...)."""
+
+
+class MissingInputError(UserInputError, FileNotFoundError):
+    """An input file or folder named by the user does not exist."""
+
+
+class ConfigError(UserInputError, ValueError):
+    """A configuration value or a datalist entry is invalid."""
+
+
+def find_user_error(exc: BaseException | None) -> UserInputError | None:
+    """The first :class:`UserInputError` in the cause/context chain of ``exc`` (MONAI wraps errors raised inside
+    transforms and config expressions in ``RuntimeError`` s)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, UserInputError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _error_hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    user_error = find_user_error(exc)
+    if user_error is None or os.environ.get("MONAI_XRGAN_TRACEBACK"):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    print(f"error: {user_error}  (set MONAI_XRGAN_TRACEBACK=1 for the full traceback)", file=sys.stderr)
+
+
+def install_error_hook() -> None:
+    """Make an uncaught user error print as its one-line message instead of MONAI's nested tracebacks.
+
+    Called from the bundles' ``initialize`` step; programs that import the package are not affected otherwise.
+    """
+    sys.excepthook = _error_hook
+
+
+def require_file(path: str | os.PathLike, key: str, hint: str) -> str:
+    """Return ``path`` if it is an existing file, else raise :class:`MissingInputError` naming the config ``key``."""
+    if not os.path.isfile(path):
+        raise MissingInputError(f"{path}: not found (config `{key}`); {hint}.")
+    return str(path)
