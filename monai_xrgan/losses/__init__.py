@@ -1,0 +1,5 @@
+"""Losses shared by the methods."""
+
+from monai_xrgan.losses.adversarial import GANLoss
+
+__all__ = ["GANLoss"]
