@@ -1,0 +1,198 @@
+"""Multi-network trainer base: the one place that knows about devices, AMP, ``torch.compile`` and DDP."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from monai.engines import Trainer
+from monai.engines.utils import default_metric_cmp_fn
+from monai.handlers import LrScheduleHandler
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+from torch.utils.data import DataLoader
+
+from monai_xrgan.engines.utils import PrepareBatchDict
+
+__all__ = ["MultiNetworkTrainer", "unwrap"]
+
+_AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The plain module under ``DistributedDataParallel`` and ``torch.compile`` wrappers."""
+    while True:
+        if isinstance(module, DistributedDataParallel):
+            module = module.module
+        elif hasattr(module, "_orig_mod"):
+            module = module._orig_mod
+        else:
+            return module
+
+
+class MultiNetworkTrainer(Trainer):
+    """A :class:`monai.engines.Trainer` over named networks and optimisers, for GANs and other multi-network methods.
+
+    Subclasses implement only ``_iteration(engine, batchdata) -> dict`` with the helpers below and return detached
+    losses under names starting with ``loss`` plus the images handlers may show, so MONAI/Ignite handlers
+    (``StatsHandler``, ``TensorBoardStatsHandler``, ``ValidationHandler``, ...) work unchanged.
+
+    Args:
+        device: device to train on.
+        max_epochs: number of epochs.
+        train_data_loader: loader of dictionary batches.
+        networks: the networks by name, already on ``device`` (they may be ``DistributedDataParallel``-wrapped).
+        optimizers: an optimiser per network name (or any name a subclass uses).
+        lr_schedulers: optional epoch-level learning-rate schedulers by name, stepped after every epoch and saved
+            in checkpoints.
+        epoch_length: iterations per epoch, default ``len(train_data_loader)``.
+        non_blocking: non-blocking host-to-device copies.
+        prepare_batch: turns a loader batch into a dict of tensors on the device, default
+            :class:`PrepareBatchDict` (every tensor of the batch).
+        key_train_metric, additional_metrics, metric_cmp_fn, train_handlers, event_names, event_to_attr,
+            iteration_update, postprocessing: as in :class:`monai.engines.Trainer`.
+        amp: mixed precision (autocast) for forward passes.
+        amp_dtype: ``"bfloat16"`` (default, no loss scaling needed) or ``"float16"`` (with a ``GradScaler``).
+        compile: wrap the networks with ``torch.compile`` for forward passes (weights stay shared).
+        compile_kwargs: arguments of ``torch.compile``.
+        channels_last: use the channels-last memory format for networks and image batches (faster convolutions
+            on GPUs).
+        decollate: decollate outputs after each iteration (off: GAN outputs are dicts of losses and images).
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device,
+        max_epochs: int,
+        train_data_loader: Iterable | DataLoader,
+        networks: Mapping[str, nn.Module],
+        optimizers: Mapping[str, Optimizer],
+        lr_schedulers: Mapping[str, LRScheduler] | None = None,
+        epoch_length: int | None = None,
+        non_blocking: bool = False,
+        prepare_batch: Callable | None = None,
+        iteration_update: Callable | None = None,
+        postprocessing: Callable | None = None,
+        key_train_metric: dict | None = None,
+        additional_metrics: dict | None = None,
+        metric_cmp_fn: Callable = default_metric_cmp_fn,
+        train_handlers: Sequence | None = None,
+        amp: bool = False,
+        amp_dtype: str = "bfloat16",
+        compile: bool = False,
+        compile_kwargs: dict | None = None,
+        channels_last: bool = False,
+        event_names: list | None = None,
+        event_to_attr: dict | None = None,
+        decollate: bool = False,
+    ) -> None:
+        if amp_dtype not in _AMP_DTYPES:
+            raise ValueError(f"amp_dtype must be one of {sorted(_AMP_DTYPES)}, got {amp_dtype!r}.")
+        if not networks:
+            raise ValueError("networks must name at least one network.")
+        super().__init__(
+            device=device,
+            max_epochs=max_epochs,
+            data_loader=train_data_loader,
+            epoch_length=epoch_length,
+            non_blocking=non_blocking,
+            prepare_batch=prepare_batch or PrepareBatchDict(),
+            iteration_update=iteration_update,
+            postprocessing=postprocessing,
+            key_metric=key_train_metric,
+            additional_metrics=additional_metrics,
+            metric_cmp_fn=metric_cmp_fn,
+            handlers=None,
+            amp=amp,
+            event_names=event_names,
+            event_to_attr=event_to_attr,
+            decollate=decollate,
+        )
+        self.amp_dtype = _AMP_DTYPES[amp_dtype]
+        self.channels_last = channels_last
+        self.compile = compile
+        self.raw_networks = {name: unwrap(net) for name, net in networks.items()}
+        if channels_last:
+            for module in self.raw_networks.values():
+                module.to(memory_format=torch.channels_last)
+        self.networks = {
+            name: torch.compile(net, **(compile_kwargs or {})) if compile else net for name, net in networks.items()
+        }
+        self._ddp = {name: net for name, net in networks.items() if isinstance(net, DistributedDataParallel)}
+        self.optimizers = dict(optimizers)
+        self.lr_schedulers = dict(lr_schedulers or {})
+        self.scaler = torch.amp.GradScaler(self.state.device.type, enabled=amp and self.amp_dtype == torch.float16)
+        for scheduler in self.lr_schedulers.values():
+            LrScheduleHandler(scheduler, print_lr=False).attach(self)
+        # user handlers last, so that the learning rates are stepped before checkpoints are written
+        if train_handlers is not None:
+            self._register_handlers(train_handlers)
+
+    # ----------------------------------------------------------------------------------------- running
+    def run(self) -> None:  # type: ignore[override]
+        """Train from the current state (resumed state included)."""
+        # skip `Trainer.run`, which would replace our scaler with a float16 CUDA GradScaler
+        super(Trainer, self).run()
+
+    # ------------------------------------------------------------------------------- helpers for _iteration
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Autocast context for forward passes (a no-op when ``amp`` is off)."""
+        return torch.autocast(self.state.device.type, dtype=self.amp_dtype, enabled=self.amp)
+
+    def batch(self, batchdata: Any) -> dict[str, torch.Tensor]:
+        """Move ``batchdata`` to the device (channels-last images when enabled)."""
+        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking)
+        if self.channels_last:
+            batch = {
+                k: v.contiguous(memory_format=torch.channels_last) if isinstance(v, torch.Tensor) and v.ndim == 4 else v
+                for k, v in batch.items()
+            }
+        return batch
+
+    @contextlib.contextmanager
+    def frozen(self, *names: str) -> Iterator[None]:
+        """Freeze the named networks (no parameter gradients, no DDP gradient sync) inside the block.
+
+        Used for the generator step of a GAN, where the discriminator is only a fixed critic.
+        """
+        params = [p for name in names for p in self.raw_networks[name].parameters() if p.requires_grad]
+        for p in params:
+            p.requires_grad_(False)
+        try:
+            with contextlib.ExitStack() as stack:
+                for name in names:
+                    if name in self._ddp:
+                        stack.enter_context(self._ddp[name].no_sync())
+                yield
+        finally:
+            for p in params:
+                p.requires_grad_(True)
+
+    def optimize(self, loss: torch.Tensor, *optimizer_names: str) -> None:
+        """Zero the gradients of the named optimisers, back-propagate ``loss`` and step them (with loss scaling)."""
+        optimizers = [self.optimizers[name] for name in optimizer_names]
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        for optimizer in optimizers:
+            self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def set_train_mode(self, train: bool = True) -> None:
+        """Put every network in train (or eval) mode."""
+        for module in self.raw_networks.values():
+            module.train(train)
+
+    # ------------------------------------------------------------------------------------------- state
+    def checkpoint_objects(self) -> dict[str, Any]:
+        """Everything a resumable checkpoint holds: engine state, networks, optimisers, schedulers and scaler."""
+        objects: dict[str, Any] = {"trainer": self}
+        objects.update({f"network_{name}": module for name, module in self.raw_networks.items()})
+        objects.update({f"optimizer_{name}": opt for name, opt in self.optimizers.items()})
+        objects.update({f"lr_scheduler_{name}": sch for name, sch in self.lr_schedulers.items()})
+        objects["grad_scaler"] = self.scaler
+        return objects

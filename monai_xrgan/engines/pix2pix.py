@@ -1,0 +1,118 @@
+"""pix2pix training step (Isola et al. 2017): conditional GAN loss + lambda * L1 to the paired target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from monai_xrgan.engines.base import MultiNetworkTrainer
+from monai_xrgan.losses import GANLoss
+
+__all__ = ["Pix2PixTrainer"]
+
+
+class Pix2PixTrainer(MultiNetworkTrainer):
+    """Train a pix2pix generator ``G: image -> target`` against a conditional PatchGAN ``D(image, target)``.
+
+    One iteration, as in the reference implementation: ``fake = G(a)``; discriminator step on
+    ``L_D = d_loss_weight * [GAN(D(a, b), real) + GAN(D(a, fake), fake)]``; generator step (D frozen) on
+    ``L_G = GAN(D(a, fake), real) + lambda_l1 * L1(fake, b)``.
+
+    Args:
+        device, max_epochs, train_data_loader: as in :class:`MultiNetworkTrainer`.
+        generator: image-to-image generator.
+        discriminator: conditional discriminator over the channel concatenation ``[a, b]``; it may return a list
+            of features whose last element is the patch logits (``monai.networks.nets.PatchDiscriminator``).
+        g_optimizer, d_optimizer: optimisers of the two networks.
+        g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers (the reference keeps the rate constant,
+            then decays it linearly to zero, see :class:`monai_xrgan.engines.LinearDecayLR`).
+        input_key, target_key: batch keys of the condition ``a`` and the paired target ``b``.
+        lambda_l1: weight of the L1 term (100 in the paper).
+        gan_mode: adversarial loss, ``"vanilla"`` for pix2pix (see :class:`monai_xrgan.losses.GANLoss`).
+        d_loss_weight: factor of the discriminator loss (0.5 halves D's learning speed, as in the reference).
+        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device,
+        max_epochs: int,
+        train_data_loader: Iterable,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        g_optimizer: Optimizer,
+        d_optimizer: Optimizer,
+        g_lr_scheduler: LRScheduler | None = None,
+        d_lr_scheduler: LRScheduler | None = None,
+        input_key: str = "image",
+        target_key: str = "target",
+        lambda_l1: float = 100.0,
+        gan_mode: str = "vanilla",
+        d_loss_weight: float = 0.5,
+        train_handlers: Sequence | None = None,
+        prepare_batch: Callable | None = None,
+        **kwargs: Any,
+    ) -> None:
+        schedulers = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
+        super().__init__(
+            device=device,
+            max_epochs=max_epochs,
+            train_data_loader=train_data_loader,
+            networks={"generator": generator, "discriminator": discriminator},
+            optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
+            lr_schedulers={k: v for k, v in schedulers.items() if v is not None},
+            train_handlers=train_handlers,
+            prepare_batch=prepare_batch,
+            **kwargs,
+        )
+        self.input_key = input_key
+        self.target_key = target_key
+        self.lambda_l1 = lambda_l1
+        self.d_loss_weight = d_loss_weight
+        self.gan_loss = GANLoss(gan_mode)
+
+    def _discriminate(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        out = self.networks["discriminator"](torch.cat([condition, image], dim=1))
+        return out[-1] if isinstance(out, (list, tuple)) else out
+
+    def _iteration(self, engine: Pix2PixTrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
+        batch = engine.batch(batchdata)
+        real_a, real_b = batch[engine.input_key], batch[engine.target_key]
+        engine.set_train_mode(True)
+
+        with engine.autocast():
+            fake_b = engine.networks["generator"](real_a)
+
+        with engine.autocast():
+            logits_fake = engine._discriminate(real_a, fake_b.detach())
+            logits_real = engine._discriminate(real_a, real_b)
+        loss_d_fake = engine.gan_loss(logits_fake, target_is_real=False)
+        loss_d_real = engine.gan_loss(logits_real, target_is_real=True)
+        loss_d = engine.d_loss_weight * (loss_d_real + loss_d_fake)
+        engine.optimize(loss_d, "discriminator")
+
+        with engine.frozen("discriminator"):
+            with engine.autocast():
+                logits_fake = engine._discriminate(real_a, fake_b)
+            loss_g_gan = engine.gan_loss(logits_fake, target_is_real=True, for_discriminator=False)
+            loss_g_l1 = F.l1_loss(fake_b.float(), real_b.float())
+            loss_g = loss_g_gan + engine.lambda_l1 * loss_g_l1
+            engine.optimize(loss_g, "generator")
+
+        return {
+            "image": real_a,
+            "target": real_b,
+            "pred": fake_b.detach(),
+            "loss_g": loss_g.detach(),
+            "loss_g_gan": loss_g_gan.detach(),
+            "loss_g_l1": loss_g_l1.detach(),
+            "loss_d": loss_d.detach(),
+            "loss_d_real": loss_d_real.detach(),
+            "loss_d_fake": loss_d_fake.detach(),
+        }

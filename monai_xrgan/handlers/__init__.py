@@ -1,0 +1,21 @@
+"""Ignite/MONAI event handlers shared by the bundles."""
+
+from monai_xrgan.handlers.checkpoint import TrainingCheckpointer, latest_checkpoint, load_network_weights
+from monai_xrgan.handlers.guards import StopOnNonFiniteLoss, TrainingDivergedError
+from monai_xrgan.handlers.images import ImageGridHandler
+from monai_xrgan.handlers.metrics_io import MetricsJSONWriter, write_json_atomic
+from monai_xrgan.handlers.progress import TerminalProgressBar, is_interactive, loss_items
+
+__all__ = [
+    "TrainingCheckpointer",
+    "latest_checkpoint",
+    "load_network_weights",
+    "StopOnNonFiniteLoss",
+    "TrainingDivergedError",
+    "ImageGridHandler",
+    "MetricsJSONWriter",
+    "write_json_atomic",
+    "TerminalProgressBar",
+    "is_interactive",
+    "loss_items",
+]
