@@ -1,0 +1,132 @@
+"""End-to-end runs of bundles/pix2pix_cxr through ``python -m monai.bundle`` (tiny sizes)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from conftest import BUNDLES, run_bundle
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from monai_xrgan.data.demo import make_demo_dataset
+
+pytestmark = pytest.mark.slow
+BUNDLE = "pix2pix_cxr"
+TINY = ["--image_size", 64, "--network_def#base_channels", 8, "--num_workers", 0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, pix2pix_demo):
+    """One training run of 2 epochs, shared by the tests that need trained weights."""
+    root = tmp_path_factory.mktemp("pix2pix_trained")
+    result = run_bundle(BUNDLE, ["train.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, "--max_epochs", 2, *TINY])
+    return root, result.stdout
+
+
+def test_train_writes_checkpoints_best_model_and_tensorboard(trained):
+    root, log = trained
+    assert (root / "models" / "model.pt").is_file() and (root / "models" / "discriminator.pt").is_file()
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=2.pt"]
+    assert "val_ssim" in log and "Epoch: 2/2" in log  # plain log lines (not a terminal)
+    events = EventAccumulator(str(root / "runs")).Reload()
+    assert {"loss_g", "loss_d", "val_ssim", "val_psnr", "val_mae"} <= set(events.Tags()["scalars"])
+    (grid_tag,) = events.Tags()["images"]
+    assert len(events.Images(grid_tag)) == 2  # one input|generated|target grid per epoch
+
+
+def test_inference_and_evaluate_on_test_split(trained, pix2pix_demo):
+    root, _ = trained
+    run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, *TINY])
+    outputs = sorted((root / "eval" / "generated").glob("*.png"))
+    assert len(outputs) == 2
+    assert Image.open(outputs[0]).size == (64, 64)
+
+    run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, *TINY])
+    record = json.loads((root / "eval" / "metrics.json").read_text())
+    assert set(record["metrics"]) == {"test_ssim", "test_psnr", "test_mae"}
+    assert 0 <= record["metrics"]["test_mae"] <= 1 and record["split"] == "test"
+    grid = Image.open(root / "eval" / "samples_input_generated_target.png")
+    assert grid.size == (3 * 64 + 2 * 2, 2 * 64 + 2)
+
+
+def test_inference_on_dicom_writes_derived_dicom(trained, tmp_path):
+    root, _ = trained
+    source_dir = tmp_path / "dicom_demo"
+    make_demo_dataset("pix2pix", source_dir, size=64, format="dicom", num_train=1, num_val=1, num_test=1, num_normal=1,
+                      num_viral=1, num_covid=1, num_test_per_class=1)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    source = next(source_dir.rglob("*normal*.dcm"))
+    shutil.copy(source, inputs / "patient.dcm")
+    out = tmp_path / "out"
+    run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--input_dir", inputs, "--output_dir", out, *TINY])
+    (written,) = out.glob("*.dcm")
+    src, gen = pydicom.dcmread(source), pydicom.dcmread(written)
+    for keyword in ("PatientID", "StudyInstanceUID", "PhotometricInterpretation", "PixelSpacing", "BitsStored"):
+        assert gen.data_element(keyword).value == src.data_element(keyword).value, keyword
+    assert gen.SOPInstanceUID != src.SOPInstanceUID
+    assert "pix2pix" in gen.DerivationDescription and list(gen.ImageType)[:2] == ["DERIVED", "SECONDARY"]
+
+
+def test_inference_on_nifti_keeps_affine(trained, tmp_path, pix2pix_demo):
+    root, _ = trained
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    png = next(pix2pix_demo.rglob("pairs/test/*normal*.png"))
+    affine = np.diag([0.3, 0.3, 1.0, 1.0])
+    affine[:3, 3] = [10.0, -5.0, 2.0]
+    nib.save(nib.Nifti1Image(np.asarray(Image.open(png), np.float32).T[..., None], affine), inputs / "image.nii.gz")
+    out = tmp_path / "out"
+    run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--input_dir", inputs, "--output_dir", out, *TINY])
+    (written,) = out.glob("*.nii.gz")
+    np.testing.assert_allclose(nib.load(written).affine, affine, atol=1e-5)
+
+
+def test_resume_after_interruption_continues_without_repeating_epochs(tmp_path, pix2pix_demo):
+    common = ["--bundle_root", tmp_path, "--dataset_dir", pix2pix_demo, "--max_epochs", 2, *TINY]
+    # a hard crash right after epoch 1's handlers (checkpoint written), before epoch 2 starts
+    events = "monai.handlers.checkpoint_saver.Events"  # ignite's Events, reachable without an import statement
+    crash_after_epoch_1 = f"$@train#trainer.add_event_handler({events}.EPOCH_COMPLETED(once=1), lambda e: os._exit(3))"
+    crash = ["--run", json.dumps([crash_after_epoch_1, "$@train#trainer.run()"])]
+    first = run_bundle(BUNDLE, ["train.json"], [*common, *crash], check=False)
+    assert first.returncode == 3, first.stdout[-3000:]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt"]
+
+    second = run_bundle(BUNDLE, ["train.json"], common)
+    assert "Resumed from" in second.stdout and "at epoch 1/2" in second.stdout
+    assert "Epoch: 1/2" not in second.stdout and "Epoch: 2/2" in second.stdout
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=2.pt"]
+
+
+def test_fine_tune_loads_generator_and_discriminator(trained, tmp_path, pix2pix_demo):
+    root, _ = trained
+    result = run_bundle(BUNDLE, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", pix2pix_demo, "--max_epochs", 1,
+                                                 "--pretrained_ckpt", root / "models" / "model.pt", *TINY])
+    assert "Fine-tuning: loaded 'generator'" in result.stdout
+    assert "Fine-tuning: loaded 'discriminator'" in result.stdout
+
+
+def test_missing_datalist_is_one_clear_line(tmp_path):
+    (tmp_path / "mydata").mkdir()
+    (tmp_path / "mydata" / "image.png").write_bytes(b"not used")
+    result = run_bundle(BUNDLE, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", tmp_path / "mydata", *TINY], check=False)
+    assert result.returncode != 0
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "datalist.json: datalist not found" in last
+
+
+def test_metadata_and_network_verify_offline():
+    meta = BUNDLES / BUNDLE / "configs" / "metadata.json"
+    schema = BUNDLES / "metadata_schema.json"
+    for args in (["verify_metadata", "--meta_file", meta, "--filepath", schema],
+                 ["verify_net_in_out", "network_def", "--meta_file", meta, "--config_file",
+                  BUNDLES / BUNDLE / "configs" / "inference.json", "--network_def#base_channels", 8]):
+        result = subprocess.run([sys.executable, "-m", "monai.bundle", *map(str, args)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
