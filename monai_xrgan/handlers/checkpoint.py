@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver
@@ -174,7 +175,8 @@ class TrainingCheckpointer:
         engine.logger.info(f"Resumed from {path} at epoch {engine.state.epoch}/{engine.state.max_epochs}.")
 
     def _log_saved(self, engine: Engine, saver: Checkpoint) -> None:
-        engine.logger.info(f"Saved checkpoint {saver.last_checkpoint} (epoch {engine.state.epoch}).")
+        if idist.get_rank() == 0:  # only rank 0 writes files
+            engine.logger.info(f"Saved checkpoint {saver.last_checkpoint} (epoch {engine.state.epoch}).")
 
     def _load_pretrained(self, engine: Engine) -> None:
         assert self.export is not None
@@ -212,4 +214,5 @@ class TrainingCheckpointer:
         writer = DiskSaver(str(self.models_dir), atomic=True, require_empty=False)
         for stem, name in self.export.items():
             writer(self._networks[name].state_dict(), f"{stem}.pt")
-        engine.logger.info(f"Exported {reason} to {self.models_dir}/{{{','.join(self.export)}}}.pt")
+        if idist.get_rank() == 0:  # only rank 0 writes files
+            engine.logger.info(f"Exported {reason} to {self.models_dir}/{{{','.join(self.export)}}}.pt")
