@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+import torch
 from conftest import BUNDLES, run_bundle
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -130,3 +132,29 @@ def test_metadata_and_network_verify_offline():
                   BUNDLES / BUNDLE / "configs" / "inference.json", "--network_def#base_channels", 8]):
         result = subprocess.run([sys.executable, "-m", "monai.bundle", *map(str, args)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_multi_gpu_config_runs_under_torchrun_with_gloo(tmp_path, pix2pix_demo):
+    """2 CPU processes: the sampler splits the data, weights stay in sync, only rank 0 logs and writes files."""
+    bundle = BUNDLES / BUNDLE
+    save_weights = ("$torch.save(@network.module.state_dict(), @bundle_root + '/rank' + str(torch.distributed.get_rank())"
+                    " + '.pt')")
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+        "-m", "monai.bundle", "run",
+        "--config_file", f"['{bundle}/configs/train.json','{bundle}/configs/multi_gpu_train.json']",
+        "--meta_file", str(bundle / "configs" / "metadata.json"), "--logging_file", str(bundle / "configs" / "logging.conf"),
+        "--bundle_root", str(tmp_path), "--dataset_dir", str(pix2pix_demo), "--max_epochs", "1",
+        "--finalize", json.dumps([save_weights, "$torch.distributed.destroy_process_group()"]),
+        *map(str, TINY),
+    ]  # fmt: skip
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stdout[-5000:]
+    # 4 training pairs over 2 ranks: 2 iterations per rank per epoch, logged once (rank 0 only)
+    assert result.stdout.count("Epoch: 1/1, Iter: 2/2") == 1 and "Iter: 3/" not in result.stdout
+    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    for key, value in rank0.items():
+        torch.testing.assert_close(value, rank1[key], msg=key)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt"]
+    assert len(list((tmp_path / "runs").iterdir())) == 1  # one TensorBoard event file
