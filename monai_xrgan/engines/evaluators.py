@@ -11,6 +11,7 @@ from torch import nn
 
 from monai_xrgan.engines.utils import PrepareBatchPair
 from monai_xrgan.metrics.image import image_similarity_metrics
+from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["ImageTranslationEvaluator"]
 
@@ -30,6 +31,8 @@ class ImageTranslationEvaluator(SupervisedEvaluator):
         key_metric: ``"ssim"``, ``"psnr"`` or ``"mae"``: the metric that selects the best model (for MAE, lower is
             better: give the checkpointer ``greater_is_better=False``).
         metric_prefix: prefix of the metric names, e.g. ``"val_"`` during training, ``"test_"`` in evaluation.
+        identity_baseline: also score the *input* against the target (``{prefix}identity_ssim``, ...): what
+            copying the input would achieve, the reference a translation's scores should be read against.
         amp: bfloat16 autocast on CUDA devices (ignored on CPU).
         kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ``postprocessing``,
             ``inferer``, ``mode``, ...).
@@ -45,13 +48,16 @@ class ImageTranslationEvaluator(SupervisedEvaluator):
         value_range: Sequence[float] = (-1.0, 1.0),
         key_metric: str = "ssim",
         metric_prefix: str = "val_",
+        identity_baseline: bool = False,
         amp: bool = False,
         **kwargs: Any,
     ) -> None:
         metrics = image_similarity_metrics(value_range, prefix=metric_prefix)
         key = f"{metric_prefix}{key_metric}"
         if key not in metrics:
-            raise ValueError(f"key_metric must be one of ssim, psnr, mae; got {key_metric!r}.")
+            raise ConfigError(f"key_metric must be one of ssim, psnr, mae; got {key_metric!r}.")
+        if identity_baseline:
+            metrics.update(image_similarity_metrics(value_range, prefix=f"{metric_prefix}identity_", pred_key="image"))
         use_amp = amp and torch.device(device).type == "cuda"
         super().__init__(
             device=device,

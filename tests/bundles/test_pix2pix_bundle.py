@@ -52,7 +52,7 @@ def test_inference_and_evaluate_on_test_split(trained, pix2pix_demo):
 
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, *TINY])
     record = json.loads((root / "eval" / "metrics.json").read_text())
-    assert set(record["metrics"]) == {"test_ssim", "test_psnr", "test_mae"}
+    assert set(record["metrics"]) == {f"test_{prefix}{m}" for prefix in ("", "identity_") for m in ("ssim", "psnr", "mae")}
     assert 0 <= record["metrics"]["test_mae"] <= 1 and record["split"] == "test"
     grid = Image.open(root / "eval" / "samples_input_generated_target.png")
     assert grid.size == (3 * 64 + 2 * 2, 2 * 64 + 2)
@@ -158,3 +158,17 @@ def test_multi_gpu_config_runs_under_torchrun_with_gloo(tmp_path, pix2pix_demo):
         torch.testing.assert_close(value, rank1[key], msg=key)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt"]
     assert len(list((tmp_path / "runs").iterdir())) == 1  # one TensorBoard event file
+
+
+def test_augmentation_workflow_compares_real_and_real_plus_synthetic(trained, pix2pix_demo):
+    root, _ = trained
+    run_bundle(BUNDLE, ["inference.json", "augmentation.json"],
+               ["--bundle_root", root, "--dataset_dir", pix2pix_demo, "--classifier#arch", "resnet18",
+                "--classifier#epochs", 1, "--classifier#batch_size", 4, *TINY])  # fmt: skip
+    results = json.loads((root / "eval" / "augmentation" / "augmentation_results.json").read_text())
+    # the tiny demo has 4 normal, 4 viral and 2 COVID-19 training images: 2 synthetic COVID-19 images balance them
+    assert results["num_synthetic"] == 2 and results["synthetic_counts"]["covid"] == 2
+    assert results["runs"]["real"]["num_train"] == 10 and results["runs"]["real+synthetic"]["num_train"] == 12
+    assert results["positive_class"] == "covid"
+    assert len(list((root / "eval" / "augmentation" / "synthetic_covid").glob("*.png"))) == 2
+    assert "| real+synthetic |" in (root / "eval" / "augmentation" / "augmentation_results.md").read_text()

@@ -79,3 +79,15 @@ def test_metrics_json_writer(tmp_path):
     engine.run([0, 1], max_epochs=1)
     record = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert record == {"split": "test", "metrics": {"test_ssim": 0.5}, "num_batches": 2}
+
+
+def test_progress_bar_only_in_a_terminal(monkeypatch):
+    from monai_xrgan.handlers import TerminalProgressBar, is_interactive
+
+    monkeypatch.delenv("CI", raising=False)
+    assert not is_interactive()  # pytest captures stderr
+    quiet, shown = Engine(lambda e, b: {"loss_g": 1.0}), Engine(lambda e, b: {"loss_g": 1.0})
+    TerminalProgressBar().attach(quiet)
+    TerminalProgressBar(force=True).attach(shown)
+    count = lambda engine: sum(len(engine._event_handlers[event]) for event in engine._event_handlers)  # noqa: E731
+    assert count(quiet) == 0 and count(shown) > 0

@@ -21,6 +21,7 @@ def test_unet256_parameter_counts_match_reference():
     # pix2pix.md: reference unet_256 with ngf 64 and batch norm
     assert n_params(Pix2PixUNet(3, 3, num_downs=8)) == 54_413_955
     assert n_params(Pix2PixUNet(1, 1, num_downs=8)) == 54_407_809
+    assert n_params(Pix2PixUNet(1, 1, num_downs=7)) == 41_822_849  # unet_128, the 128² demo default
 
 
 def test_patchgan_parameter_counts_and_patch_size():

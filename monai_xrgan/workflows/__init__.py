@@ -1,0 +1,27 @@
+"""Multi-step experiments built on the package: classifiers trained on real vs real + synthetic images."""
+
+from monai_xrgan.workflows.augmentation import compare_real_vs_augmented, generate_labelled, results_table
+from monai_xrgan.workflows.classifier import (
+    EpochMetricHistory,
+    build_classifier,
+    check_labelled_items,
+    class_counts,
+    class_weights,
+    classifier_transforms,
+    evaluate_classifier,
+    train_classifier,
+)
+
+__all__ = [
+    "EpochMetricHistory",
+    "build_classifier",
+    "check_labelled_items",
+    "class_counts",
+    "class_weights",
+    "classifier_transforms",
+    "compare_real_vs_augmented",
+    "evaluate_classifier",
+    "generate_labelled",
+    "results_table",
+    "train_classifier",
+]
