@@ -12,7 +12,6 @@ to the plain fp32 loop; medians over ``--iters`` iterations after ``--warmup``.
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import statistics
 import time

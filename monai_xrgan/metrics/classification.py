@@ -240,7 +240,7 @@ class ClassificationReportHandler(IgniteMetricHandler):
         num_classes: int,
         class_names: Sequence[str] | None = None,
         positive_class: int | str | None = None,
-        output_transform: Callable = from_engine(["pred", "label"]),
+        output_transform: Callable = from_engine(["pred", "label"]),  # noqa: B008 (immutable, as in MONAI)
     ) -> None:
         super().__init__(
             metric_fn=ClassificationReportMetric(num_classes, class_names, positive_class),

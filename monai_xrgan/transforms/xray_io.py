@@ -18,8 +18,8 @@ from monai.data.utils import affine_to_spacing
 from monai.transforms import MapTransform, Transform
 
 from monai_xrgan.data.io import SOP_CLASS_UIDS, write_dicom, write_png
-from monai_xrgan.utils.errors import ConfigError, InputFileError
 from monai_xrgan.transforms.xray import XRayMeta
+from monai_xrgan.utils.errors import ConfigError, InputFileError
 
 __all__ = ["SaveXRay", "SaveXRayd"]
 

@@ -13,11 +13,12 @@ import numpy as np
 import pydicom
 import pytest
 import torch
-from conftest import BUNDLES, run_bundle
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from monai_xrgan.data.demo import make_demo_dataset
+
+from helpers.bundles import BUNDLES, run_bundle
 
 pytestmark = pytest.mark.slow
 BUNDLE = "pix2pix_cxr"

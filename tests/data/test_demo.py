@@ -12,7 +12,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import DATALIST_NAME, MARKER_NAME, TASKS, ensure_demo_data, main, make_demo_dataset
+from monai_xrgan.data.demo import DATALIST_NAME, MARKER_NAME, ensure_demo_data, main, make_demo_dataset
+from monai_xrgan.data.demo_tasks import TASKS
 
 SMALL = {
     "size": 64,

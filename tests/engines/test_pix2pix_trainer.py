@@ -5,10 +5,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import tiny_trainer
 
 from monai_xrgan.engines import LinearDecayLR
 from monai_xrgan.losses import GANLoss
+
+from helpers.pix2pix import tiny_trainer
 
 
 def test_one_iteration_matches_the_reference_losses():

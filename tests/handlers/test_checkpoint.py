@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
-from helpers import tiny_trainer
 from ignite.engine import Events
 
 from monai_xrgan.handlers import TrainingCheckpointer, latest_checkpoint, load_network_weights
 from monai_xrgan.networks import Pix2PixUNet
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
+
+from helpers.pix2pix import tiny_trainer
 
 
 class FakeValidator:

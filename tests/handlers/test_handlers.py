@@ -6,13 +6,20 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_trainer
 from ignite.engine import Engine, Events
 from PIL import Image
 
-from monai_xrgan.handlers import ImageGridHandler, MetricsJSONWriter, StopOnNonFiniteLoss, TrainingDivergedError, loss_items
+from monai_xrgan.handlers import (
+    ImageGridHandler,
+    MetricsJSONWriter,
+    StopOnNonFiniteLoss,
+    TrainingDivergedError,
+    loss_items,
+)
 from monai_xrgan.handlers.checkpoint import TrainingCheckpointer
 from monai_xrgan.utils.errors import find_user_error
+
+from helpers.pix2pix import tiny_trainer
 
 
 def test_non_finite_loss_stops_with_message_and_keeps_last_checkpoint(tmp_path):
