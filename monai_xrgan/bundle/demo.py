@@ -56,14 +56,9 @@ def run_demo(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> 
         subprocess.run(command, check=True)
     minutes = (time.perf_counter() - start) / 60
     print(f"\nDone in {minutes:.1f} min. Outputs of {bundle.name}:")
-    for label, path in (
-        ("trained weights", bundle / "models"),
-        ("generated test images", bundle / "eval" / "generated"),
-        ("test metrics", bundle / "eval" / "metrics.json"),
-        ("sample grid", bundle / "eval" / "samples_input_generated_target.png"),
-        ("TensorBoard logs", bundle / "runs"),
-        ("demo data", bundle / "data" / "demo"),
-    ):
-        print(f"  {label:22s} {path}{'' if path.exists() else '  (missing!)'}")
+    outputs = [("trained weights", bundle / "models"), ("TensorBoard logs", bundle / "runs"), ("demo data", bundle / "data" / "demo")]
+    outputs += [(f"eval: {p.name}", p) for p in sorted((bundle / "eval").glob("*"))]
+    for label, path in outputs:
+        print(f"  {label:40s} {path}{'' if path.exists() else '  (missing!)'}")
     print(f"View training curves and images with: tensorboard --logdir {bundle / 'runs'}")
     return bundle
