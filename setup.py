@@ -27,7 +27,9 @@ setup(
         "numpy>=1.24,<3.0",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "pytest-timeout>=2.1"],
+        # ONNX export of the bundles' networks (python -m monai.bundle onnx_export) and running the result
+        "onnx": ["onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18"],
+        "test": ["pytest>=7.4", "pytest-timeout>=2.1", "onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

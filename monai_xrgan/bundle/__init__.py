@@ -1,5 +1,16 @@
-"""Tools around the bundles in ``bundles/``: locate them and run their train -> inference -> evaluate demo."""
+"""Tools around the bundles in ``bundles/``: run their demo, verify, pack and download them."""
 
-from monai_xrgan.bundle.demo import bundle_command, find_bundle, run_demo
+from monai_xrgan.bundle.archive import download_bundle, pack_bundle, sha256_of
+from monai_xrgan.bundle.demo import REPO_BUNDLES, bundle_command, find_bundle, run_demo
+from monai_xrgan.bundle.verify import verify_bundle
 
-__all__ = ["find_bundle", "bundle_command", "run_demo"]
+__all__ = [
+    "REPO_BUNDLES",
+    "find_bundle",
+    "bundle_command",
+    "run_demo",
+    "verify_bundle",
+    "pack_bundle",
+    "download_bundle",
+    "sha256_of",
+]

@@ -1,4 +1,4 @@
-"""``python -m monai_xrgan.bundle demo <bundle> [--key value ...]``: run a bundle end to end on its demo data."""
+"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,verify,pack,download} ...``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import argparse
 import subprocess
 import sys
 
-from monai_xrgan.bundle.demo import run_demo
+from monai_xrgan.bundle.archive import download_bundle, pack_bundle
+from monai_xrgan.bundle.demo import REPO_BUNDLES, find_bundle, run_demo
+from monai_xrgan.bundle.verify import verify_bundle
+from monai_xrgan.utils.errors import UserInputError
+
+
+def _all_bundles() -> list[str]:
+    return sorted(p.name for p in REPO_BUNDLES.iterdir() if (p / "configs" / "metadata.json").is_file())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,12 +21,35 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train, run inference and evaluate a bundle on its demo data")
     demo.add_argument("bundle", help="bundle name under bundles/ (e.g. pix2pix_cxr) or a bundle folder")
+    verify = commands.add_parser("verify", help="check bundles offline as the MONAI model zoo does")
+    verify.add_argument("bundles", nargs="*", help="bundle names or folders (default: every bundle in bundles/)")
+    pack = commands.add_parser("pack", help="write <bundle>.zip (+ .sha256) for monai.bundle download/load")
+    pack.add_argument("bundle", help="bundle name or folder (trained: models/model.pt present)")
+    pack.add_argument("--out", required=True, help="output folder")
+    download = commands.add_parser("download", help="download a packed bundle, check its sha256, unpack it safely")
+    download.add_argument("--url", required=True)
+    download.add_argument("--sha256", required=True)
+    download.add_argument("--bundle_dir", required=True, help="folder that receives <name>/")
+    download.add_argument("--name", default=None, help="bundle name (default: the archive's name)")
     args, overrides = parser.parse_known_args(argv)
+    if overrides and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(overrides)}")
     try:
-        run_demo(args.bundle, overrides)
+        if args.command == "demo":
+            run_demo(args.bundle, overrides)
+        elif args.command == "verify":
+            for name in args.bundles or _all_bundles():
+                verify_bundle(find_bundle(name))
+        elif args.command == "pack":
+            pack_bundle(find_bundle(args.bundle), args.out)
+        else:
+            print(f"unpacked {download_bundle(args.url, args.sha256, args.bundle_dir, args.name)}")
     except subprocess.CalledProcessError as e:
         print(f"error: step failed with exit code {e.returncode}: {' '.join(e.cmd)}", file=sys.stderr)
         return e.returncode
+    except UserInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -12,17 +12,18 @@ from pathlib import Path
 
 from monai_xrgan.utils.errors import MissingInputError
 
-__all__ = ["find_bundle", "bundle_command", "run_demo"]
+__all__ = ["REPO_BUNDLES", "find_bundle", "bundle_command", "run_demo"]
 
-_REPO_BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+#: the bundles/ folder of the repository (or sdist) the package was installed from
+REPO_BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 
 
 def find_bundle(name_or_path: str | os.PathLike) -> Path:
     """Resolve a bundle folder from a path, or from a name under ``./bundles`` or the repository's ``bundles/``."""
-    for candidate in (Path(name_or_path), Path("bundles") / name_or_path, _REPO_BUNDLES / name_or_path):
+    for candidate in (Path(name_or_path), Path("bundles") / name_or_path, REPO_BUNDLES / name_or_path):
         if (candidate / "configs" / "metadata.json").is_file():
             return candidate.resolve()
-    available = sorted(p.name for p in _REPO_BUNDLES.glob("*") if (p / "configs" / "metadata.json").is_file())
+    available = sorted(p.name for p in REPO_BUNDLES.glob("*") if (p / "configs" / "metadata.json").is_file())
     raise MissingInputError(f"{name_or_path}: no bundle (configs/metadata.json) found; available bundles: {available}.")
 
 
