@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from monai_xrgan.data.demo_tasks import COMMON_DEFAULTS, FORMATS, TASKS, DemoTask, DemoWriter, check_count
-from monai_xrgan.data.phantoms import MAX_SIZE, MIN_SIZE
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = ["DATALIST_NAME", "MARKER_NAME", "make_demo_dataset", "ensure_demo_data", "main"]
@@ -46,8 +45,9 @@ def _resolve_options(task: str, options: dict[str, Any]) -> tuple[DemoTask, dict
         if isinstance(default[0], int):
             merged[name] = check_count(name, merged[name])
     size = merged.pop("size")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not MIN_SIZE <= size <= MAX_SIZE:
-        raise ConfigError(f"demo option size must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {size!r}.")
+    low, high = spec.size_range
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not low <= size <= high:
+        raise ConfigError(f"demo option size of task {task!r} must be an integer in [{low}, {high}], got {size!r}.")
     fmt = merged.pop("format")
     if fmt not in FORMATS:
         raise ConfigError(f"demo option format must be one of {FORMATS}, got {fmt!r}.")

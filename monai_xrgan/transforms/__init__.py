@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from .ct import (
+    CTWindow,
+    CTWindowd,
+    LoadCT,
+    LoadCTd,
+    LoadCTSlice,
+    LoadCTSliced,
+    SaveCTSlicesd,
+    ct_slice_items,
+    stack_axial_slices,
+)
 from .xray import (
     LoadXRay,
     LoadXRayd,
@@ -15,6 +26,15 @@ from .xray import (
 from .xray_io import SaveXRay, SaveXRayd
 
 __all__ = [
+    "CTWindow",
+    "CTWindowd",
+    "LoadCT",
+    "LoadCTd",
+    "LoadCTSlice",
+    "LoadCTSliced",
+    "SaveCTSlicesd",
+    "ct_slice_items",
+    "stack_axial_slices",
     "LoadXRay",
     "LoadXRayd",
     "SaveXRay",

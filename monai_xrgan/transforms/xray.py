@@ -24,7 +24,7 @@ from monai.utils import MetaKeys, TransformBackends, convert_to_tensor
 from PIL import Image
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
-from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line
 
 __all__ = [
     "XRayMeta",
@@ -85,11 +85,6 @@ def xray_format_of(path: os.PathLike | str) -> str | None:
     return _PIL_FORMATS.get(Path(lower).suffix)
 
 
-def _one_line(err: BaseException, limit: int = 200) -> str:
-    text = " ".join(f"{type(err).__name__}: {err}".split())
-    return text if len(text) <= limit else f"{text[:limit]}…"
-
-
 class XRayDicomReader(PydicomReader):
     """:class:`~monai.data.PydicomReader` for single-frame radiographs, decoded as a viewer displays them.
 
@@ -148,7 +143,7 @@ class XRayDicomReader(PydicomReader):
             arr = img.pixel_array
         except Exception as err:
             raise InputFileError(
-                f"{filename}: corrupt DICOM, its pixel data cannot be decoded ({_one_line(err)}); "
+                f"{filename}: corrupt DICOM, its pixel data cannot be decoded ({one_line(err)}); "
                 "re-export the image or remove it from the datalist."
             ) from err
         photometric = str(img.get("PhotometricInterpretation", "MONOCHROME2")).upper()
@@ -284,7 +279,7 @@ class LoadXRay(Transform):
             what = "not a readable NIfTI file"
         else:
             what = f"not a readable {fmt.upper()} image"
-        return f"{path}: {what} ({_one_line(err)}); re-export the image or remove it from the datalist."
+        return f"{path}: {what} ({one_line(err)}); re-export the image or remove it from the datalist."
 
     def _normalise(self, img: MetaTensor, path: str, fmt: str) -> MetaTensor:
         meta = dict(img.meta)

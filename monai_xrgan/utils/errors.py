@@ -12,6 +12,7 @@ __all__ = [
     "MissingInputError",
     "ConfigError",
     "find_user_error",
+    "one_line",
     "install_error_hook",
     "require_file",
 ]
@@ -31,6 +32,12 @@ class MissingInputError(UserInputError, FileNotFoundError):
 
 class ConfigError(UserInputError, ValueError):
     """A configuration value or a datalist entry is invalid."""
+
+
+def one_line(err: BaseException, limit: int = 200) -> str:
+    """``"Type: message"`` of an exception on one line, shortened to ``limit`` characters (for wrapping it)."""
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def find_user_error(exc: BaseException | None) -> UserInputError | None:

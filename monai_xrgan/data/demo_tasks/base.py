@@ -13,7 +13,7 @@ import numpy as np
 from pydicom.uid import generate_uid
 
 from monai_xrgan.data.io import write_dicom, write_png
-from monai_xrgan.data.phantoms import Acquisition, Anatomy, sample_acquisition, sample_anatomy
+from monai_xrgan.data.phantoms import MAX_SIZE, MIN_SIZE, Acquisition, Anatomy, sample_acquisition, sample_anatomy
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["COMMON_DEFAULTS", "FORMATS", "DemoTask", "DemoWriter", "TASKS", "check_count", "register_task"]
@@ -37,12 +37,14 @@ class DemoTask:
             content beyond the common header (``training``, ``validation``, ... lists).
         options: task options ``name -> (default, help)``; the type of the default is the option's type and
             ``--name-with-dashes`` its command-line flag.
+        size_range: allowed ``size`` values (inclusive); radiograph tasks take 64-1024 pixels, CT tasks fewer voxels.
     """
 
     name: str
     description: str
     build: Callable[..., dict[str, Any]]
     options: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    size_range: tuple[int, int] = (MIN_SIZE, MAX_SIZE)
 
 
 #: registered demo tasks by name
