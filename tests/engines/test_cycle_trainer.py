@@ -1,0 +1,200 @@
+"""R2C-GAN trainer (reference losses, unpaired sampling, history pools) and the joint restoration evaluator."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from ignite.engine import Events
+from torch import nn
+from torch.utils.data import DataLoader
+
+from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer, probability_cross_entropy
+from monai_xrgan.engines.image_pool import ImagePool
+from monai_xrgan.losses import GANLoss
+from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
+from monai_xrgan.utils.errors import ConfigError
+
+SIZE = 32
+
+
+def _items(key: str, n: int, seed: int) -> list[dict[str, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    return [{key: torch.rand(1, SIZE, SIZE, generator=g) * 2 - 1, "label": torch.tensor(i % 2)} for i in range(n)]
+
+
+def tiny_trainer(num_lq: int = 4, num_hq: int = 4, variant: str = "operational", **kwargs: Any) -> R2CGANTrainer:
+    lq = DataLoader(_items("lq", num_lq, 1), batch_size=2)
+    hq = DataLoader(_items("hq", num_hq, 2), batch_size=2)
+    g, f = r2c_generator(variant, base_channels=2), r2c_generator(variant, base_channels=2)
+    d_a, d_b = r2c_discriminator(variant, base_channels=2), r2c_discriminator(variant, base_channels=2)
+    g_opt = torch.optim.Adam([*g.parameters(), *f.parameters()], 2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], 2e-4, betas=(0.5, 0.999))
+    return R2CGANTrainer("cpu", 1, lq, hq, g, f, d_a, d_b, g_opt, d_opt, **kwargs)
+
+
+def test_probability_cross_entropy_is_cross_entropy_of_the_logits():
+    logits, labels = torch.randn(5, 2), torch.tensor([0, 1, 1, 0, 1])
+    torch.testing.assert_close(
+        probability_cross_entropy(torch.softmax(logits, 1), labels), F.cross_entropy(logits, labels)
+    )
+    assert torch.isfinite(
+        probability_cross_entropy(torch.tensor([[1.0, 0.0]]), torch.tensor([1]))
+    )  # clipped like Keras
+
+
+def test_one_iteration_matches_the_reference_losses():
+    trainer = tiny_trainer()
+    nets = {name: copy.deepcopy(net) for name, net in trainer.raw_networks.items()}
+    g, f, d_a, d_b = (nets[k] for k in ("generator", "inverse_generator", "discriminator_lq", "discriminator_hq"))
+    lq_batch, hq_batch = next(iter(trainer.data_loader)), next(iter(trainer.hq_data_loader))
+    out = trainer._iteration(trainer, lq_batch)
+
+    a, y_a, b, y_b = lq_batch["lq"], lq_batch["label"], hq_batch["hq"], hq_batch["label"]
+    ls, ce, l1 = GANLoss("lsgan"), probability_cross_entropy, F.l1_loss
+    with torch.no_grad():
+        (ab, p_ab), (ba, p_ba) = g(a, return_probs=True), f(b, return_probs=True)
+        (aba, p_aba), (bab, p_bab) = f(ab, return_probs=True), g(ba, return_probs=True)
+        (aa, p_aa), (bb, p_bb) = f(a, return_probs=True), g(b, return_probs=True)
+        expected_g = (
+            ls(d_b(ab), True)
+            + ls(d_a(ba), True)
+            + 0.1 * (ce(p_ab, y_a) + ce(p_ba, y_b))
+            + 10 * (l1(aba, a) + l1(bab, b) + 0.01 * (ce(p_aba, y_a) + ce(p_bab, y_b)))
+            + 5 * (l1(aa, a) + l1(bb, b) + 0.02 * (ce(p_aa, y_a) + ce(p_bb, y_b)))
+        )
+        # the pools are not full yet: the discriminators see this iteration's generated images
+        expected_d = ls(d_a(a), True) + ls(d_a(ba), False) + ls(d_b(b), True) + ls(d_b(ab), False)
+    torch.testing.assert_close(out["loss_g"], expected_g, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out["loss_d"], expected_d, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out["pred"], ab)
+    assert len(trainer.pools["lq"]) == len(trainer.pools["hq"]) == 2
+
+
+def test_epoch_is_as_long_as_the_longer_set_and_the_shorter_one_restarts():
+    trainer = tiny_trainer(num_lq=4, num_hq=6)  # 2 and 3 batches
+    hq_batches = []
+    trainer.add_event_handler(
+        Events.ITERATION_COMPLETED, lambda e: hq_batches.append(e.state.output["hq"][0, 0, 0, 0].item())
+    )
+    trainer.run()
+    assert trainer.state.iteration == 3 and len(set(hq_batches)) == 3
+    trainer = tiny_trainer(num_lq=6, num_hq=2)  # 3 and 1 batches: the HQ loader restarts twice
+    trainer.run()
+    assert trainer.state.iteration == 3 and trainer._hq_passes == 2
+
+
+@pytest.mark.parametrize("variant", ["operational", "convolutional"])
+def test_every_network_is_updated_and_discriminators_unfrozen(variant):
+    trainer = tiny_trainer(variant=variant)
+    before = {name: copy.deepcopy(net.state_dict()) for name, net in trainer.raw_networks.items()}
+    trainer.run()
+    for name, net in trainer.raw_networks.items():
+        assert any(not torch.equal(v, before[name][k]) for k, v in net.state_dict().items()), f"{name} not updated"
+    assert all(
+        p.requires_grad
+        for name in ("discriminator_lq", "discriminator_hq")
+        for p in trainer.raw_networks[name].parameters()
+    )
+    assert {k for k in trainer.state.output if k.startswith("loss")} == {
+        "loss_g",
+        "loss_g_adv",
+        "loss_g_cycle",
+        "loss_g_identity",
+        "loss_g_class",
+        "loss_d",
+    }
+
+
+def test_checkpoints_carry_the_history_pools():
+    trainer = tiny_trainer()
+    trainer.run()
+    objects = trainer.checkpoint_objects()
+    assert objects["image_pool_lq"] is trainer.pools["lq"] and len(trainer.pools["hq"]) == 4
+    restored = ImagePool(50)
+    restored.load_state_dict(objects["image_pool_hq"].state_dict())
+    torch.testing.assert_close(torch.stack(restored.images), torch.stack(trainer.pools["hq"].images))
+
+
+def test_bf16_autocast_runs_on_cpu():
+    trainer = tiny_trainer(amp=True)
+    trainer.run()
+    assert torch.isfinite(trainer.state.output["loss_g"]) and not trainer.scaler.is_enabled()
+
+
+def test_wrong_class_weights_are_a_config_error():
+    with pytest.raises(ConfigError, match="class_weights"):
+        tiny_trainer(class_weights=(0.1, 0.01))
+
+
+def test_image_pool_fills_then_swaps_half_of_the_time():
+    pool = ImagePool(pool_size=3)
+    first = torch.arange(3.0).view(3, 1, 1, 1)
+    torch.testing.assert_close(pool(first), first)  # filling: the new images come back
+    torch.manual_seed(0)
+    returned = torch.cat([pool(torch.full((1, 1, 1, 1), 10.0 + i)) for i in range(200)]).flatten()
+    old = (returned < 10) | (returned != 10.0 + torch.arange(200))
+    assert 0.35 < float(old.float().mean()) < 0.65 and len(pool) == 3
+    assert torch.equal(ImagePool(0)(first), first) and ImagePool(0).state_dict()["images"].numel() == 0
+    with pytest.raises(ConfigError, match="pool_size"):
+        ImagePool(-1)
+
+
+class _Identity(nn.Module):
+    """A 'generator' that returns its input and fixed class probabilities (1 - p, p)."""
+
+    def __init__(self, p: torch.Tensor) -> None:
+        super().__init__()
+        self.p = p
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, return_probs: bool = False) -> Any:
+        probs = torch.stack([1 - self.p[: len(x)], self.p[: len(x)]], dim=1)
+        return (x, probs) if return_probs else x
+
+
+def test_evaluator_scores_restoration_and_classification():
+    clean = [torch.rand(1, SIZE, SIZE) * 2 - 1 for _ in range(4)]
+    data = [{"lq": c, "hq": c, "label": torch.tensor(y)} for c, y in zip(clean, (0, 1, 1, 0))]
+    network = _Identity(torch.tensor([0.2, 0.9, 0.3, 0.1]))  # predicts 0, 1, 0, 0
+    evaluator = JointRestorationEvaluator(
+        "cpu",
+        DataLoader(data, batch_size=4),
+        network,
+        input_key="lq",
+        target_key="hq",
+        num_classes=2,
+        class_names=["normal", "covid"],
+        metric_prefix="test_",
+        identity_baseline=True,
+    )
+    evaluator.run()
+    m = evaluator.state.metrics
+    assert m["test_ssim"] == pytest.approx(1.0) and m["test_identity_ssim"] == pytest.approx(1.0)
+    assert m["test_mae"] == pytest.approx(0.0) and evaluator.state.key_metric_name == "test_ssim"
+    assert m["test_accuracy"] == pytest.approx(0.75) and m["test_confusion_matrix"] == [[2, 0], [1, 1]]
+    assert m["test_covid_sensitivity"] == pytest.approx(0.5) and m["test_covid_specificity"] == pytest.approx(1.0)
+    assert m["test_covid_f1"] == pytest.approx(2 / 3) and m["test_covid_auc"] == pytest.approx(1.0)
+    assert "test_classification" not in m and all(not isinstance(v, dict) for v in m.values())
+
+
+def test_evaluator_without_targets_only_runs_the_network():
+    data = [{"image": torch.rand(1, SIZE, SIZE)} for _ in range(2)]
+    evaluator = JointRestorationEvaluator(
+        "cpu", DataLoader(data, batch_size=2), _Identity(torch.tensor([0.4, 0.6])), target_key=None, label_key=None
+    )
+    evaluator.run()
+    assert evaluator.state.metrics == {}
+    output = evaluator.state.output
+    assert {"image", "pred", "probs"} <= set(output[0]) and float(output[1]["probs"][1]) == pytest.approx(0.6)
+
+
+def test_evaluator_configuration_errors():
+    loader = DataLoader([{"image": torch.zeros(1, 8, 8)}])
+    with pytest.raises(ConfigError, match="num_classes"):
+        JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)))
+    with pytest.raises(ConfigError, match="key_metric"):
+        JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)), label_key=None, key_metric="fid")
