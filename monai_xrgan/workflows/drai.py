@@ -1,0 +1,308 @@
+"""Runs of a trained DRAI model that the bundle's configs call: generation for given conditions and seeds,
+content/style swaps between images, encode-and-regenerate inference (the image-to-image path MONAI Label serves)
+and the evaluation (disentanglement, feature distance, condition accuracy, latent grids)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from monai.data import MetaTensor
+from monai.inferers import Inferer
+from torch import nn
+from torch.utils.tensorboard import SummaryWriter
+
+from monai_xrgan.data.io import write_png
+from monai_xrgan.engines.base import unwrap
+from monai_xrgan.handlers.checkpoint import load_network_weights
+from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
+from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
+from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, generate_images
+from monai_xrgan.transforms.xray import XRayPreprocessd
+from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.visualize import image_grid, to_display
+
+__all__ = ["DRAIReconstructionInferer", "save_images", "write_generated", "write_swaps", "evaluate_drai"]
+
+logger = logging.getLogger(__name__)
+
+
+class DRAIReconstructionInferer(Inferer):
+    """Encode, then regenerate: ``network(E.code(x))``, the image-to-image path of a DRAI bundle.
+
+    The network the inferer is given is the generator (the bundle's ``network_def``, loaded from ``models/model.pt``
+    by whoever runs it: a ``CheckpointLoader``, MONAI Label); the encoder is the inferer's own, its weights read
+    (``weights_only``) from ``encoder_path`` at the first call and again whenever the file changes, so that building
+    the inferer touches no file. The condition of the code is the encoder's predicted class, so the output is the
+    model's reconstruction of the input: same finding, same style, as far as the model captured them.
+
+    Args:
+        encoder: a :class:`~monai_xrgan.networks.drai.DRAIEncoder` with the generator's latent layout.
+        encoder_path: its weights (``models/encoder.pt`` of a trained bundle).
+    """
+
+    def __init__(self, encoder: nn.Module, encoder_path: str | os.PathLike) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.encoder_path = Path(encoder_path)
+        self._loaded: tuple[float, torch.device] | None = None
+
+    def _encoder_on(self, device: torch.device) -> nn.Module:
+        if not self.encoder_path.is_file():
+            raise MissingInputError(
+                f"{self.encoder_path}: not found (config `encoder_ckpt_path`); train the bundle first "
+                "(configs/train.json writes models/encoder.pt beside models/model.pt)."
+            )
+        key = (self.encoder_path.stat().st_mtime, device)
+        if self._loaded != key:
+            load_network_weights(self.encoder, self.encoder_path, name="encoder")
+            self.encoder.to(device).eval()
+            self._loaded = key
+        return self.encoder
+
+    def __call__(self, inputs: torch.Tensor, network: nn.Module, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """Reconstructions ``(B, C, X, Y)`` of ``inputs`` in the model range by the generator ``network``."""
+        images = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
+        output = network(self._encoder_on(images.device).code(images), *args, **kwargs)
+        if isinstance(inputs, MetaTensor):  # as an image-to-image network's output: the input's metadata, for Invertd
+            output = MetaTensor(output).copy_meta_from(inputs)
+        return output
+
+
+def _class_indices(conditions: Sequence[int | str] | None, class_names: Sequence[str]) -> list[int]:
+    """Class indices of ``conditions`` (indices or names, duplicates dropped); every class when ``None``."""
+    names = list(class_names)
+    if conditions is None:
+        return list(range(len(names)))
+    indices: list[int] = []
+    for condition in conditions:
+        if isinstance(condition, str) and condition in names:
+            index = names.index(condition)
+        elif isinstance(condition, int) and not isinstance(condition, bool) and 0 <= condition < len(names):
+            index = condition
+        else:
+            raise ConfigError(
+                f"conditions: {condition!r} is not a class index in [0, {len(names) - 1}] or one of {names}."
+            )
+        if index not in indices:
+            indices.append(index)
+    if not indices:
+        raise ConfigError(f"conditions is empty; give class indices or names from {names}, or null for every class.")
+    return indices
+
+
+def save_images(
+    images: torch.Tensor,
+    names: Sequence[str],
+    output_dir: str | os.PathLike,
+    value_range: Sequence[float] = (-1.0, 1.0),
+) -> list[Path]:
+    """Write images ``(N, C, X, Y)`` (MONAI axis order) as 8-bit PNGs ``output_dir/<name>.png``, right way up."""
+    if len(images) != len(names):
+        raise ConfigError(f"got {len(images)} images but {len(names)} names.")
+    return [
+        write_png(Path(output_dir) / f"{name}.png", to_display(image, value_range))
+        for image, name in zip(images, names)
+    ]
+
+
+def _write_grid(grid: Any, path: Path, summary_writer: SummaryWriter | None, tag: str) -> Path:
+    write_png(path, grid)
+    if summary_writer is not None:
+        summary_writer.add_image(tag, grid[None], global_step=0, dataformats="CHW")
+    return path
+
+
+def write_generated(
+    generator: nn.Module,
+    output_dir: str | os.PathLike,
+    class_names: Sequence[str],
+    conditions: Sequence[int | str] | None = None,
+    samples_per_condition: int = 8,
+    seed: int = 0,
+) -> list[Path]:
+    """Generate ``samples_per_condition`` images per condition with latents seeded by ``seed``.
+
+    Sample ``k`` of every condition has the same content and style codes (drawn from ``seed``), so an image depends
+    only on its condition, ``k`` and the seed, whichever other conditions are asked for, and the columns of the grid
+    show what the condition alone changes. Writes ``output_dir/<class name>_<k>.png`` and
+    ``output_dir/generated_grid.png`` (a row per condition, a column per sample); returns the image paths.
+
+    Args:
+        generator: a trained :class:`~monai_xrgan.networks.drai.DRAIGenerator`.
+        output_dir: output folder.
+        class_names: names of the generator's classes, in index order.
+        conditions: classes to generate (indices or names); ``None``: every class.
+        samples_per_condition: images per condition.
+        seed: seed of the content and style codes (the same seed gives the same images).
+    """
+    gen = unwrap(generator)
+    if len(class_names) != gen.layout.num_classes:
+        raise ConfigError(
+            f"class_names has {len(class_names)} names but the generator has {gen.layout.num_classes} classes."
+        )
+    if (
+        isinstance(samples_per_condition, bool)
+        or not isinstance(samples_per_condition, int)
+        or samples_per_condition < 1
+    ):
+        raise ConfigError(f"samples_per_condition must be a positive integer, got {samples_per_condition!r}.")
+    indices = _class_indices(conditions, class_names)
+    images = torch.cat([generate_images(gen, torch.full((samples_per_condition,), c), seed) for c in indices])
+    names = [f"{class_names[c]}_{k:03d}" for c in indices for k in range(samples_per_condition)]
+    paths = save_images(images, names, output_dir)
+    rows = images.view(len(indices), samples_per_condition, *images.shape[1:])
+    write_png(Path(output_dir) / "generated_grid.png", image_grid([list(row) for row in rows]))
+    logger.info(
+        f"Generated {len(paths)} image(s) of {[class_names[c] for c in indices]} (seed {seed}) in {output_dir}."
+    )
+    return paths
+
+
+def _load_images(paths: Sequence[str | os.PathLike], image_size: int, key: str) -> torch.Tensor:
+    if isinstance(paths, (str, os.PathLike)) or not paths:
+        raise ConfigError(f"{key} must be a non-empty list of image paths, got {paths!r}.")
+    load = XRayPreprocessd("image", spatial_size=image_size, keep_dicom_tags=False)
+    return torch.stack([load({"image": os.fspath(p)})["image"].as_tensor() for p in paths])
+
+
+def write_swaps(
+    encoder: nn.Module,
+    generator: nn.Module,
+    content_images: Sequence[str | os.PathLike],
+    style_images: Sequence[str | os.PathLike],
+    image_size: int,
+    output_dir: str | os.PathLike,
+) -> Path:
+    """Content/style swaps between images: every content image re-generated with every style image's style.
+
+    Writes ``output_dir/swap_c<i>_s<j>.png`` (condition and content of ``content_images[i]``, style of
+    ``style_images[j]``, at the model's ``image_size``) and ``output_dir/swap_grid.png``: the style images along
+    the top, the content images down the left, the swaps in between. Returns the grid's path.
+
+    Args:
+        encoder, generator: a trained :class:`~monai_xrgan.networks.drai.DRAIEncoder` and generator.
+        content_images, style_images: image files (PNG/JPEG, DICOM, NIfTI).
+        image_size: side of the model's square input.
+        output_dir: output folder.
+    """
+    model = DRAIAutoencoder(unwrap(encoder), unwrap(generator)).eval()
+    device = next(model.parameters()).device
+    content = _load_images(content_images, image_size, "content_images")
+    style = _load_images(style_images, image_size, "style_images")
+    with torch.no_grad():
+        swaps = torch.stack([model.swap(content.to(device), s[None].to(device)).float().cpu() for s in style], dim=1)
+    for i, row in enumerate(swaps):
+        save_images(row, [f"swap_c{i}_s{j}" for j in range(len(style))], output_dir)
+    blank = torch.full_like(content[0], -1.0)
+    rows = [[blank, *style]] + [[c, *row] for c, row in zip(content, swaps)]
+    path = write_png(Path(output_dir) / "swap_grid.png", image_grid(rows))
+    logger.info(f"Wrote {swaps.shape[0]} x {swaps.shape[1]} content/style swaps and {path}.")
+    return path
+
+
+def _stratified_like(labels: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Indices of the first ``labels`` of each class, as many as ``reference`` has of that class."""
+    counts = torch.bincount(reference, minlength=int(labels.max()) + 1)
+    return torch.cat([torch.nonzero(labels == c).view(-1)[: int(n)] for c, n in enumerate(counts)])
+
+
+def evaluate_drai(
+    generator: nn.Module,
+    encoder: nn.Module,
+    classifier: nn.Module,
+    train_loader: Iterable,
+    test_loader: Iterable,
+    output_dir: str | os.PathLike,
+    factor_names: Sequence[str] | None = None,
+    seed: int = 0,
+    grid_size: Sequence[int] = (6, 6),
+    summary_writer: SummaryWriter | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score a trained DRAI model and write ``output_dir/metrics.json`` and the latent grids (PNG and TensorBoard).
+
+    * disentanglement (:func:`~monai_xrgan.metrics.disentanglement.disentanglement_report`): probes fitted on the
+      encoder's codes of the training images, scored on the test images against their known class and style;
+    * generation: as many images per class as the test set has, with codes seeded by ``seed``, read by
+      ``classifier`` (trained on the real training images): ``condition_accuracy``, and ``fid``, the Fréchet
+      distance of its penultimate features to the real test images' (:mod:`monai_xrgan.metrics.feature_distance`);
+      ``fid_real`` is the same distance from as many real training images (the floor at this sample size) and
+      ``real_test_accuracy`` the classifier's accuracy on the real test images (the ceiling of the condition accuracy);
+    * grids: ``grid_content_rows.png`` (each row one content, each column one style) and ``grid_style_rows.png``
+      (the reverse), also added to ``summary_writer``.
+
+    Args:
+        generator, encoder: the trained networks.
+        classifier: a classifier of the real images returning logits and having an ``fc`` last layer.
+        train_loader, test_loader: batches with ``image`` (model range), ``label`` and ``style`` (the factors).
+        output_dir: output folder.
+        factor_names: names of the style factors.
+        seed: seed of the generated codes.
+        grid_size: rows and columns of the grids.
+        summary_writer: TensorBoard writer for the grids, or ``None``.
+        extra: fields added to the JSON record (checkpoint, datalist, ...).
+    """
+    gen, enc = unwrap(generator), unwrap(encoder)
+    num_classes = gen.layout.num_classes
+    train, test = stack_batches(train_loader), stack_batches(test_loader)
+    codes = {}
+    for name, data in (("train", train), ("test", test)):
+        logits, content, style = encode_images(enc, data["image"])
+        # the content latent is the condition (supervised part, inferred as the class logits) with z_c
+        codes[name] = {
+            "content": torch.cat([logits, content], dim=1),
+            "style": style,
+            "label": data["label"],
+            "factors": data["style"].float(),
+        }
+    disentanglement = disentanglement_report(codes["train"], codes["test"], num_classes, factor_names)
+
+    test_labels = test["label"].long().view(-1)
+    generated = generate_images(gen, test_labels, seed)
+    logits_gen, features_gen = classifier_outputs(classifier, generated)
+    logits_test, features_test = classifier_outputs(classifier, test["image"])
+    reference = train["image"][_stratified_like(train["label"].long().view(-1), test_labels)]
+    metrics = {
+        "disentanglement_score": disentanglement["disentanglement_score"],
+        "class_gap": disentanglement["class_gap"],
+        "style_gap": disentanglement["style_gap"],
+        "condition_accuracy": condition_accuracy(logits_gen, test_labels),
+        "real_test_accuracy": condition_accuracy(logits_test, test_labels),
+        "fid": frechet_distance(features_gen, features_test),
+        "fid_real": frechet_distance(classifier_outputs(classifier, reference)[1], features_test),
+    }
+    rows, columns = grid_size
+    images = content_style_grid(gen, rows, columns, seed)
+    out = Path(output_dir)
+    _write_grid(
+        image_grid([list(r) for r in images]),
+        out / "grid_content_rows.png",
+        summary_writer,
+        "evaluate/rows_content_columns_style",
+    )
+    _write_grid(
+        image_grid([list(c) for c in images.transpose(0, 1)]),
+        out / "grid_style_rows.png",
+        summary_writer,
+        "evaluate/rows_style_columns_content",
+    )
+    if summary_writer is not None:
+        for name, value in metrics.items():
+            summary_writer.add_scalar(f"evaluate/{name}", value, global_step=0)
+        summary_writer.flush()
+    record = {
+        **dict(extra or {}),
+        "two_latents": gen.layout.style_dim > 0,
+        "num_generated": len(generated),
+        "metrics": metrics,
+        "disentanglement": disentanglement,
+    }
+    write_json_atomic(out / "metrics.json", record)
+    logger.info(f"Wrote {out / 'metrics.json'}: {metrics}")
+    return record
