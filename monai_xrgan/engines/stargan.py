@@ -1,0 +1,404 @@
+"""StarGAN training (WGAN-GP, domain classification, cycle reconstruction) with MI-GAN's key-domain terms, and the
+validator that scores translations during training."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from ignite.metrics import Accuracy
+from monai.engines import IterationEvents, SupervisedEvaluator
+from monai.handlers import from_engine
+from torch import nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
+from monai_xrgan.engines.utils import PrepareBatchDict
+from monai_xrgan.losses import GANLoss
+from monai_xrgan.losses.gradient_penalty import gradient_penalty
+from monai_xrgan.metrics.image import image_similarity_metrics
+from monai_xrgan.utils.errors import ConfigError
+
+__all__ = ["StarGANTrainer", "StarGANEvaluator", "cyclic_targets", "feature_matching_loss", "total_variation"]
+
+
+def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean of per-sample ``values`` ``(B, ...)`` over the samples with weight 1 (0 when there are none)."""
+    return (values * weights.reshape(-1, *([1] * (values.dim() - 1)))).sum(0) / weights.sum().clamp(min=1.0)
+
+
+def feature_matching_loss(
+    fake_features: Sequence[torch.Tensor],
+    real_features: Sequence[torch.Tensor],
+    fake_weights: torch.Tensor,
+    real_weights: torch.Tensor,
+) -> torch.Tensor:
+    """L1 between the mean features of the selected fake and real samples, averaged over layers.
+
+    Each feature map ``(B, C, h, w)`` is averaged over space and over the samples whose weight is 1, giving one
+    ``C``-vector per set; the loss is 0 when either set is empty.
+    """
+    present = (fake_weights.sum() > 0) & (real_weights.sum() > 0)
+    terms = [
+        (
+            _weighted_mean(f.float().mean(dim=(2, 3)), fake_weights)
+            - _weighted_mean(r.float().mean(dim=(2, 3)), real_weights)
+        )
+        .abs()
+        .mean()
+        for f, r in zip(fake_features, real_features)
+    ]
+    return torch.stack(terms).mean() * present.float()
+
+
+def total_variation(mask: torch.Tensor) -> torch.Tensor:
+    """Per-sample mean squared difference between neighbouring pixels of ``(B, 1, H, W)`` masks, ``(B,)``."""
+    dy = (mask[:, :, 1:, :] - mask[:, :, :-1, :]).square().mean(dim=(1, 2, 3))
+    dx = (mask[:, :, :, 1:] - mask[:, :, :, :-1]).square().mean(dim=(1, 2, 3))
+    return dx + dy
+
+
+def _non_negative(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}.")
+    return float(value)
+
+
+class StarGANTrainer(MultiNetworkTrainer):
+    """Train a StarGAN generator ``G(x, c)`` against a critic + domain classifier ``D(x) -> (score, logits)`` on
+    batches of images with their domain labels, with MI-GAN's optional key-domain terms.
+
+    Every iteration is one discriminator step; every ``n_critic``-th iteration (of the whole run) is also a
+    generator step on the same batch, as in the reference. With ``x`` the batch, ``c`` its domains and ``c'``
+    sampled target domains:
+
+    * discriminator: ``-mean D_src(x) + mean D_src(G(x, c')) + lambda_cls CE(D_cls(x), c) + lambda_gp GP``
+      (:func:`~monai_xrgan.losses.gradient_penalty.gradient_penalty`);
+    * generator (D frozen): ``-mean D_src(G(x, c')) + lambda_cls CE(D_cls(G(x, c')), c')
+      + lambda_rec L1(x, G(G(x, c'), c))`` plus, for the translations into ``key_domain`` (MI-GAN):
+      ``lambda_key`` x their cross-entropy again (extra weight on D's key-domain classification),
+      ``lambda_att`` x the mean of the attention mask ``A`` and ``lambda_tv`` x its total variation
+      (:func:`total_variation`), ``lambda_fm`` x :func:`feature_matching_loss` between D's trunk features of those
+      translations and of the batch's real key-domain images, and ``lambda_cp`` x the L1 between the generator's
+      encoder features of ``x`` and of ``G(x, c')`` outside the attention mask (both encoded with ``c'``; the mask
+      is average-pooled to the feature size and not optimised by this term).
+
+    Target domains: with ``p_key`` each sample's target is ``key_domain`` with probability ``p_key`` and one of the
+    other domains uniformly otherwise; without it, the batch's own labels in random order (the reference). With
+    every MI-GAN weight 0, no ``p_key`` and a generator without the key branch this is plain StarGAN.
+
+    Args:
+        device, max_epochs, train_data_loader: as in :class:`MultiNetworkTrainer`; batches hold ``image_key``
+            ``(B, C, H, W)`` in ``[-1, 1]`` and ``domain_key`` ``(B,)`` domain indices.
+        generator: :class:`~monai_xrgan.networks.stargan.StarGANGenerator` (or a wrapper of one).
+        discriminator: :class:`~monai_xrgan.networks.stargan.StarGANDiscriminator` (or a wrapper of one).
+        g_optimizer, d_optimizer: optimisers of the two networks.
+        g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers.
+        image_key, domain_key: batch keys of the images and of their domain indices.
+        n_critic: discriminator steps per generator step (5).
+        lambda_cls, lambda_rec, lambda_gp: StarGAN's weights (1, 10, 10).
+        key_domain: the key (scarce) domain of MI-GAN, or ``None``.
+        p_key: probability of ``key_domain`` as a target, or ``None`` for the reference's label permutation.
+        lambda_key, lambda_att, lambda_tv, lambda_fm, lambda_cp: MI-GAN's weights (0 switches a term off);
+            ``lambda_att``, ``lambda_tv`` and ``lambda_cp`` need a generator with the key branch.
+        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device,
+        max_epochs: int,
+        train_data_loader: Iterable,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        g_optimizer: Optimizer,
+        d_optimizer: Optimizer,
+        g_lr_scheduler: LRScheduler | None = None,
+        d_lr_scheduler: LRScheduler | None = None,
+        image_key: str = "image",
+        domain_key: str = "domain",
+        n_critic: int = 5,
+        lambda_cls: float = 1.0,
+        lambda_rec: float = 10.0,
+        lambda_gp: float = 10.0,
+        key_domain: int | None = None,
+        p_key: float | None = None,
+        lambda_key: float = 0.0,
+        lambda_att: float = 0.0,
+        lambda_tv: float = 0.0,
+        lambda_fm: float = 0.0,
+        lambda_cp: float = 0.0,
+        train_handlers: Sequence | None = None,
+        prepare_batch: Callable | None = None,
+        **kwargs: Any,
+    ) -> None:
+        schedulers = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
+        super().__init__(
+            device=device,
+            max_epochs=max_epochs,
+            train_data_loader=train_data_loader,
+            networks={"generator": generator, "discriminator": discriminator},
+            optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
+            lr_schedulers={k: v for k, v in schedulers.items() if v is not None},
+            train_handlers=train_handlers,
+            prepare_batch=prepare_batch,
+            **kwargs,
+        )
+        g, d = self.raw_networks["generator"], self.raw_networks["discriminator"]
+        self.num_domains = int(g.num_domains)
+        if int(d.num_domains) != self.num_domains:
+            raise ConfigError(
+                f"the generator has {self.num_domains} domains but the discriminator {d.num_domains}; "
+                "give both networks the same num_domains."
+            )
+        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+            raise ConfigError(f"n_critic must be an integer >= 1, got {n_critic!r}.")
+        self.image_key, self.domain_key, self.n_critic = image_key, domain_key, n_critic
+        self.lambdas = {
+            name: _non_negative(f"lambda_{name}", value)
+            for name, value in (("cls", lambda_cls), ("rec", lambda_rec), ("gp", lambda_gp), ("key", lambda_key),
+                                ("att", lambda_att), ("tv", lambda_tv), ("fm", lambda_fm), ("cp", lambda_cp))
+        }  # fmt: skip
+        self.key_domain = self._check_key(key_domain, p_key, g)
+        self.p_key = None if p_key is None else float(p_key)
+        self.wgan = GANLoss("wgan")
+
+    def _check_key(self, key_domain: int | None, p_key: float | None, generator: nn.Module) -> int | None:
+        if key_domain is not None and (
+            isinstance(key_domain, bool) or not isinstance(key_domain, int) or not 0 <= key_domain < self.num_domains
+        ):
+            raise ConfigError(
+                f"key_domain must be a domain index in [0, {self.num_domains - 1}] or null, got {key_domain!r}."
+            )
+        if p_key is not None and (
+            isinstance(p_key, bool) or not isinstance(p_key, (int, float)) or not 0 <= p_key <= 1
+        ):
+            raise ConfigError(f"p_key must be a probability in [0, 1] or null, got {p_key!r}.")
+        needs_key = [n for n in ("key", "att", "tv", "fm", "cp") if self.lambdas[n] > 0] + (
+            ["p_key"] if p_key is not None else []
+        )
+        if needs_key and key_domain is None:
+            raise ConfigError(
+                f"{', '.join(needs_key)} need a key_domain; set key_domain or switch them off (0 / null)."
+            )
+        needs_branch = [f"lambda_{n}" for n in ("att", "tv", "cp") if self.lambdas[n] > 0]
+        branch = generator.key_domain if generator.has_key_branch else None
+        if needs_branch and branch is None:
+            raise ConfigError(f"{', '.join(needs_branch)} need the generator's key branch; build it with key_domain.")
+        if branch is not None and branch != key_domain:
+            raise ConfigError(
+                f"the generator's key branch is for domain {branch} but the trainer's key_domain is {key_domain}."
+            )
+        return key_domain
+
+    def sample_targets(self, source: torch.Tensor) -> torch.Tensor:
+        """Target domains for a batch whose domains are ``source`` (drawn on the CPU generator, then moved)."""
+        batch = source.shape[0]
+        if self.p_key is None or self.key_domain is None:
+            return source[torch.randperm(batch).to(source.device)]
+        others = torch.randint(0, self.num_domains - 1, (batch,))
+        others = others + (others >= self.key_domain).long()  # uniform over the domains other than the key one
+        targets = torch.where(torch.rand(batch) < self.p_key, torch.full_like(others, self.key_domain), others)
+        return targets.to(source.device)
+
+    def _domains(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        domains = batch[self.domain_key].reshape(-1).long()
+        if bool(((domains < 0) | (domains >= self.num_domains)).any()):
+            raise ConfigError(
+                f"batch '{self.domain_key}' values {sorted(set(domains.tolist()))} are not all domain indices in "
+                f"[0, {self.num_domains - 1}]; fix the datalist or num_domains."
+            )
+        return domains
+
+    def _discriminator_step(self, x: torch.Tensor, fake: torch.Tensor, source: torch.Tensor) -> dict[str, torch.Tensor]:
+        d = self.networks["discriminator"]
+        with self.autocast():
+            score_real, logits_real = d(x)
+            score_fake, _ = d(fake)
+        losses = {
+            "loss_d_real": self.wgan(score_real, target_is_real=True),
+            "loss_d_fake": self.wgan(score_fake, target_is_real=False),
+            "loss_d_cls": F.cross_entropy(logits_real.float(), source),
+        }
+
+        def critic(images: torch.Tensor) -> torch.Tensor:
+            with self.autocast():
+                return d(images)[0]
+
+        losses["loss_d_gp"] = gradient_penalty(critic, x, fake, self.scaler)
+        loss = losses["loss_d_real"] + losses["loss_d_fake"]
+        loss = loss + self.lambdas["cls"] * losses["loss_d_cls"] + self.lambdas["gp"] * losses["loss_d_gp"]
+        self.optimize(loss, "discriminator")
+        return {"loss_d": loss.detach(), **{k: v.detach() for k, v in losses.items()}}
+
+    def _generator_step(
+        self, x: torch.Tensor, source: torch.Tensor, target: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        g, d = self.networks["generator"], self.networks["discriminator"]
+        lam = self.lambdas
+        into_key = (
+            (target == self.key_domain).float()
+            if self.key_domain is not None
+            else torch.zeros_like(target, dtype=torch.float)
+        )
+        with self.frozen("discriminator"):
+            with self.autocast():
+                out = g(x, target, with_attention=True)
+                fake, mask = out[:, :-1], out[:, -1:]
+                d_out = d(fake, return_features=lam["fm"] > 0)
+                reconstruction = g(fake, source)
+            ce = F.cross_entropy(d_out[1].float(), target, reduction="none")
+            losses = {
+                "loss_g_adv": self.wgan(d_out[0], target_is_real=True, for_discriminator=False),
+                "loss_g_cls": ce.mean(),
+                "loss_g_rec": F.l1_loss(reconstruction.float(), x.float()),
+            }
+            if lam["key"] > 0:
+                losses["loss_g_key"] = _weighted_mean(ce, into_key)
+            if lam["att"] > 0:
+                losses["loss_g_att"] = _weighted_mean(mask.float().mean(dim=(1, 2, 3)), into_key)
+            if lam["tv"] > 0:
+                losses["loss_g_tv"] = _weighted_mean(total_variation(mask.float()), into_key)
+            if lam["fm"] > 0:
+                with torch.no_grad(), self.autocast():
+                    real_features = d(x, return_features=True)[2]
+                real_key = (source == self.key_domain).float()
+                losses["loss_g_fm"] = feature_matching_loss(d_out[2], real_features, into_key, real_key)
+            if lam["cp"] > 0:
+                losses["loss_g_cp"] = self._content_loss(x, fake, mask, target, into_key)
+            loss = losses["loss_g_adv"] + lam["cls"] * losses["loss_g_cls"] + lam["rec"] * losses["loss_g_rec"]
+            for name in ("key", "att", "tv", "fm", "cp"):
+                if f"loss_g_{name}" in losses:
+                    loss = loss + lam[name] * losses[f"loss_g_{name}"]
+            self.optimize(loss, "generator")
+        return fake.detach(), {"loss_g": loss.detach(), **{k: v.detach() for k, v in losses.items()}}
+
+    def _content_loss(
+        self, x: torch.Tensor, fake: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, into_key: torch.Tensor
+    ) -> torch.Tensor:
+        """L1 between the encoder features of ``x`` and ``fake`` outside the (pooled, fixed) attention mask."""
+        encoder = self.raw_networks["generator"]  # plain module: an extra use of the DDP forward's parameters
+        with self.autocast():
+            with torch.no_grad():
+                reference = encoder.encode(x, target)
+            features = encoder.encode(fake, target)
+        scale = x.shape[-1] // features.shape[-1]
+        outside = 1.0 - F.avg_pool2d(mask.detach().float(), scale)
+        difference = (features.float() - reference.float()).abs().mean(dim=1, keepdim=True) * outside
+        return _weighted_mean(difference.mean(dim=(1, 2, 3)), into_key)
+
+    def _iteration(self, engine: StarGANTrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
+        batch = engine.batch(batchdata)
+        x = batch[engine.image_key]
+        source = engine._domains(batch)
+        target = engine.sample_targets(source)
+        engine.set_train_mode(True)
+
+        with torch.no_grad(), engine.autocast():
+            fake = engine.networks["generator"](x, target)
+        output = engine._discriminator_step(x, fake, source)
+        if engine.state.iteration % engine.n_critic == 0:
+            fake, g_losses = engine._generator_step(x, source, target)
+            output.update(g_losses)
+        return {"image": x, "pred": fake.detach(), "domain": source, "target_domain": target, **output}
+
+
+def cyclic_targets(source: torch.Tensor, num_domains: int) -> torch.Tensor:
+    """A deterministic target domain other than the source for each sample: sample ``i`` of the batch goes to
+    ``(source + 1 + i mod (num_domains - 1)) mod num_domains``, so a batch covers every other domain."""
+    shift = 1 + torch.arange(source.shape[0], device=source.device) % (num_domains - 1)
+    return (source + shift) % num_domains
+
+
+class _Stacked:
+    """``output_transform`` giving the decollated ``keys`` of an evaluator output as stacked batch tensors."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.select = from_engine(list(keys))
+
+    def __call__(self, output: Any) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.stack([torch.as_tensor(v) for v in values]) for values in self.select(output))
+
+
+class StarGANEvaluator(SupervisedEvaluator):
+    """Validate a StarGAN generator on real images with their domains: each image is translated into another
+    domain (:func:`cyclic_targets`) and back.
+
+    Metrics: ``{prefix}translation_acc``, the accuracy of the discriminator's domain classifier (trained on real
+    images) on the translations, and ``{prefix}cycle_ssim`` / ``cycle_psnr`` / ``cycle_mae`` of the reconstruction
+    ``G(G(x, c'), c)`` against ``x``. Outputs: ``image``, ``pred`` (translation), ``rec``, ``domain``,
+    ``target_domain`` and ``logits``.
+
+    Args:
+        device: device to run on.
+        val_data_loader: loader of dictionary batches with ``image_key`` and ``domain_key``.
+        network: the generator ``G(x, c)``.
+        discriminator: ``D(x) -> (critic map, domain logits)``.
+        image_key, domain_key: batch keys of the images and of their domain indices.
+        key_metric: ``"translation_acc"`` or one of ``"cycle_ssim"``, ``"cycle_psnr"`` (the metric selecting the
+            best model).
+        metric_prefix: prefix of the metric names.
+        value_range: intensity range of the images.
+        amp: bfloat16 autocast on CUDA devices (ignored on CPU).
+        kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ...).
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device,
+        val_data_loader: Iterable,
+        network: nn.Module,
+        discriminator: nn.Module,
+        image_key: str = "image",
+        domain_key: str = "domain",
+        key_metric: str = "translation_acc",
+        metric_prefix: str = "val_",
+        value_range: Sequence[float] = (-1.0, 1.0),
+        amp: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        metrics = image_similarity_metrics(value_range, f"{metric_prefix}cycle_", pred_key="rec", target_key="image")
+        metrics[f"{metric_prefix}translation_acc"] = Accuracy(output_transform=_Stacked(["logits", "target_domain"]))
+        key = f"{metric_prefix}{key_metric}"
+        if key not in metrics or key_metric == "cycle_mae":
+            raise ConfigError(f"key_metric must be one of translation_acc, cycle_ssim, cycle_psnr; got {key_metric!r}.")
+        use_amp = amp and torch.device(device).type == "cuda"
+        super().__init__(
+            device=device,
+            val_data_loader=val_data_loader,
+            network=network,
+            prepare_batch=PrepareBatchDict([image_key, domain_key]),
+            key_val_metric={key: metrics.pop(key)},
+            additional_metrics=metrics,
+            amp=use_amp,
+            amp_kwargs={"dtype": torch.bfloat16} if use_amp else None,
+            **kwargs,
+        )
+        self.discriminator = discriminator
+        self.num_domains = int(unwrap(network).num_domains)
+        self.image_key, self.domain_key = image_key, domain_key
+
+    def _iteration(self, engine: StarGANEvaluator, batchdata: dict[str, Any]) -> dict[str, Any]:
+        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking)
+        x, source = batch[engine.image_key], batch[engine.domain_key].reshape(-1).long()
+        target = cyclic_targets(source, engine.num_domains)
+        engine.discriminator.eval()
+        with engine.mode(engine.network), torch.no_grad():
+            with torch.autocast(engine.state.device.type, dtype=torch.bfloat16, enabled=engine.amp):
+                fake = engine.network(x, target)
+                rec = engine.network(fake, source)
+                logits = engine.discriminator(fake)[1]
+        engine.state.output = {
+            "image": x,
+            "pred": fake.float(),
+            "rec": rec.float(),
+            "domain": source,
+            "target_domain": target,
+            "logits": logits.float(),
+        }
+        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
+        engine.fire_event(IterationEvents.MODEL_COMPLETED)
+        return engine.state.output
