@@ -43,6 +43,19 @@ REQUIRED_IDS = {
 _BASES = ("train.json", "inference.json")
 
 
+
+def _further_inputs(metadata: dict) -> dict[str, torch.Tensor]:
+    """Example values of ``network_def``'s further forward arguments: the ``network_data_format`` inputs after the
+    first (e.g. a diffusion model's ``timesteps``), by name, of their ``spatial_shape``, ``dtype`` and
+    ``value_range``."""
+    values = {}
+    for name, spec in list(metadata["network_data_format"]["inputs"].items())[1:]:
+        dtype, shape = getattr(torch, spec["dtype"]), [int(s) for s in spec["spatial_shape"]]
+        low, high = spec.get("value_range", (0, 1))
+        value = torch.rand(shape) * (high - low) + low if dtype.is_floating_point else torch.randint(int(low), int(high) + 1, shape)
+        values[name] = value.to(dtype)
+    return values
+
 def _parser(files: list[Path], meta: Path) -> ConfigParser:
     parser = ConfigParser()
     parser.read_config([str(f) for f in files])
@@ -125,7 +138,8 @@ def verify_bundle(bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCH
         raise ConfigError(f"{configs}: network_def of train.json and inference.json build different networks; "
                           "models/model.pt from training would not load for inference.")  # fmt: skip
     with torch.no_grad():
-        verify_net_in_out(net_id="network_def", meta_file=str(meta), config_file=str(configs / "inference.json"))
+        verify_net_in_out(net_id="network_def", meta_file=str(meta), config_file=str(configs / "inference.json"),
+                          extra_forward_args=_further_inputs(metadata))  # fmt: skip
     log(f"{bundle.name}: network_def matches network_data_format and is the same in training and inference")
 
     expected = {"monai_version": _pinned_monai_version(), "monai_xrgan": monai_xrgan.__version__}

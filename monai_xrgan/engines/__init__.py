@@ -1,14 +1,29 @@
 """Training and evaluation engines (MONAI ``Trainer``/``Evaluator`` subclasses)."""
 
 from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
+from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer
+from monai_xrgan.engines.diffusion import ConcatDiffusionInferer, DiffusionSampler
+from monai_xrgan.engines.drai import DRAITrainer
 from monai_xrgan.engines.evaluators import ImageTranslationEvaluator
+from monai_xrgan.engines.image_pool import ImagePool
 from monai_xrgan.engines.lr_schedulers import LinearDecayLR
+from monai_xrgan.engines.munit import MUNITTrainer
 from monai_xrgan.engines.pix2pix import Pix2PixTrainer
+from monai_xrgan.engines.stargan import StarGANEvaluator, StarGANTrainer
 from monai_xrgan.engines.utils import PrepareBatchDict, PrepareBatchPair
 
 __all__ = [
+    "ConcatDiffusionInferer",
+    "DiffusionSampler",
+    "DRAITrainer",
+    "MUNITTrainer",
     "MultiNetworkTrainer",
     "Pix2PixTrainer",
+    "StarGANTrainer",
+    "StarGANEvaluator",
+    "R2CGANTrainer",
+    "JointRestorationEvaluator",
+    "ImagePool",
     "ImageTranslationEvaluator",
     "LinearDecayLR",
     "PrepareBatchDict",

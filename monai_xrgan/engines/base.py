@@ -17,6 +17,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from monai_xrgan.engines.utils import PrepareBatchDict
+from monai_xrgan.utils.errors import require_flag
 
 __all__ = ["MultiNetworkTrainer", "unwrap"]
 
@@ -90,6 +91,8 @@ class MultiNetworkTrainer(Trainer):
         event_to_attr: dict | None = None,
         decollate: bool = False,
     ) -> None:
+        for key, flag in (("amp", amp), ("compile", compile), ("channels_last", channels_last)):
+            require_flag(flag, key)
         if amp_dtype not in _AMP_DTYPES:
             raise ValueError(f"amp_dtype must be one of {sorted(_AMP_DTYPES)}, got {amp_dtype!r}.")
         if not networks:

@@ -35,7 +35,7 @@ class ImageTranslationEvaluator(SupervisedEvaluator):
             copying the input would achieve, the reference a translation's scores should be read against.
         amp: bfloat16 autocast on CUDA devices (ignored on CPU).
         kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ``postprocessing``,
-            ``inferer``, ``mode``, ...).
+            ``inferer``, ``mode``, ``additional_metrics`` added to the ones above, ...).
     """
 
     def __init__(
@@ -58,6 +58,7 @@ class ImageTranslationEvaluator(SupervisedEvaluator):
             raise ConfigError(f"key_metric must be one of ssim, psnr, mae; got {key_metric!r}.")
         if identity_baseline:
             metrics.update(image_similarity_metrics(value_range, prefix=f"{metric_prefix}identity_", pred_key="image"))
+        metrics.update(kwargs.pop("additional_metrics", None) or {})
         use_amp = amp and torch.device(device).type == "cuda"
         super().__init__(
             device=device,

@@ -4,7 +4,7 @@ from monai_xrgan.handlers.checkpoint import TrainingCheckpointer, latest_checkpo
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss, TrainingDivergedError
 from monai_xrgan.handlers.images import ImageGridHandler
 from monai_xrgan.handlers.metrics_io import MetricsJSONWriter, write_json_atomic
-from monai_xrgan.handlers.presets import is_main_process, train_handlers, validation_handlers
+from monai_xrgan.handlers.presets import attach_handlers, is_main_process, train_handlers, validation_handlers
 from monai_xrgan.handlers.progress import TerminalProgressBar, is_interactive, loss_items
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "TerminalProgressBar",
     "is_interactive",
     "loss_items",
+    "attach_handlers",
     "is_main_process",
     "train_handlers",
     "validation_handlers",

@@ -17,7 +17,7 @@ from monai.handlers import CheckpointLoader
 from torch import nn
 
 from monai_xrgan.engines.base import unwrap
-from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, require_flag
 
 __all__ = ["TrainingCheckpointer", "latest_checkpoint", "training_objects", "load_network_weights"]
 
@@ -129,7 +129,7 @@ class TrainingCheckpointer:
         self.greater_is_better = greater_is_better
         self.save_interval = save_interval
         self.n_saved = n_saved
-        self.resume = resume
+        self.resume = require_flag(resume, "resume")
         self.pretrained = pretrained
         self.best_value: float | None = None
         self.best_epoch: int | None = None

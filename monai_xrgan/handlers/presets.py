@@ -16,12 +16,21 @@ from monai_xrgan.handlers.guards import StopOnNonFiniteLoss
 from monai_xrgan.handlers.images import ImageGridHandler
 from monai_xrgan.handlers.progress import TerminalProgressBar, is_interactive, loss_items
 
-__all__ = ["is_main_process", "train_handlers", "validation_handlers"]
+__all__ = ["attach_handlers", "is_main_process", "train_handlers", "validation_handlers"]
 
 
 def is_main_process() -> bool:
     """Whether this process logs and writes files (rank 0, or the only process)."""
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+def attach_handlers(engine: Engine, handlers: Sequence[Any]) -> Engine:
+    """Attach ``handlers`` to a built ``engine`` and return it. MONAI's ``SupervisedTrainer`` attaches its
+    ``train_handlers`` before it sets ``network``, which :class:`TrainingCheckpointer` needs, so a config builds the
+    trainer first and attaches :func:`train_handlers` with this."""
+    for handler in handlers:
+        handler.attach(engine)
+    return engine
 
 
 def train_handlers(

@@ -62,4 +62,13 @@ class ServedBundle:
 #: bundle folder name -> how it is served
 SERVED_BUNDLES: dict[str, ServedBundle] = {
     "pix2pix_cxr": ServedBundle(kind="image"),
+    "diffusionxray_drr": ServedBundle(kind="image"),
+    "migan_ct": ServedBundle(
+        kind="translation", domains=("normal", "viral_pneumonia", "covid_mild"), default_domain="covid_mild"
+    ),
+    "r2c_gan_cxr": ServedBundle(
+        kind="image_class", network_kwargs={"return_probs": True}, class_names=("normal", "covid")
+    ),
+    # the generator behind the bundle's inferer, which encodes the image first: image -> reconstruction
+    "drai_cxr": ServedBundle(kind="image"),
 }

@@ -1,4 +1,5 @@
-"""Metrics shared by the bundles: image similarity and classification reports."""
+"""Metrics shared by the bundles: image similarity and classification reports (GAN-train / GAN-test, which train
+classifiers, are in :mod:`monai_xrgan.metrics.gan_scores`)."""
 
 from monai_xrgan.metrics.classification import (
     ClassificationReportHandler,
@@ -7,9 +8,13 @@ from monai_xrgan.metrics.classification import (
     resolve_class_index,
     resolve_class_names,
 )
+from monai_xrgan.metrics.cnr import LesionCNRMetric, lesion_cnr, lesion_cnr_handler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
 
 __all__ = [
+    "LesionCNRMetric",
+    "lesion_cnr",
+    "lesion_cnr_handler",
     "UnitRangePairs",
     "image_similarity_metrics",
     "classification_report",

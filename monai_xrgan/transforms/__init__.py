@@ -13,6 +13,7 @@ from .ct import (
     ct_slice_items,
     stack_axial_slices,
 )
+from .degradation import Degradation, Degradationd, RandDegradation, RandDegradationd
 from .xray import (
     LoadXRay,
     LoadXRayd,
@@ -26,6 +27,10 @@ from .xray import (
 from .xray_io import SaveXRay, SaveXRayd
 
 __all__ = [
+    "Degradation",
+    "Degradationd",
+    "RandDegradation",
+    "RandDegradationd",
     "CTWindow",
     "CTWindowd",
     "LoadCT",

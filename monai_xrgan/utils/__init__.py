@@ -7,6 +7,15 @@ from monai_xrgan.utils.errors import (
     UserInputError,
     install_error_hook,
     require_file,
+    require_flag,
 )
 
-__all__ = ["UserInputError", "InputFileError", "MissingInputError", "ConfigError", "install_error_hook", "require_file"]
+__all__ = [
+    "UserInputError",
+    "InputFileError",
+    "MissingInputError",
+    "ConfigError",
+    "install_error_hook",
+    "require_file",
+    "require_flag",
+]

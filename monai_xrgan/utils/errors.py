@@ -15,6 +15,7 @@ __all__ = [
     "one_line",
     "install_error_hook",
     "require_file",
+    "require_flag",
 ]
 
 
@@ -73,3 +74,17 @@ def require_file(path: str | os.PathLike, key: str, hint: str) -> str:
     if not os.path.isfile(path):
         raise MissingInputError(f"{path}: not found (config `{key}`); {hint}.")
     return str(path)
+
+
+def require_flag(value: object, key: str) -> bool:
+    """Return ``value`` if it is a bool, else raise :class:`ConfigError` naming the config ``key``.
+
+    ``python -m monai.bundle run --amp true`` passes the *string* ``"true"`` (Fire reads only Python literals), and
+    every non-empty string is truthy, so ``--amp false`` would silently switch AMP on without this check.
+    """
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"config `{key}` must be true or false, got {value!r}; on the command line write --{key} True or "
+            f"--{key} False (capitalised)."
+        )
+    return value

@@ -11,6 +11,7 @@ from monai_xrgan.workflows.classifier import (
     evaluate_classifier,
     train_classifier,
 )
+from monai_xrgan.workflows.lq_pairs import write_lq_pairs
 
 __all__ = [
     "EpochMetricHistory",
@@ -24,4 +25,5 @@ __all__ = [
     "generate_labelled",
     "results_table",
     "train_classifier",
+    "write_lq_pairs",
 ]

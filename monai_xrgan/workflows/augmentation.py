@@ -66,7 +66,9 @@ def _settings(train_kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, torch.device) else value
+    if isinstance(value, torch.device):
+        return str(value)
+    return type(value).__name__ if callable(value) else value
 
 
 def _cell(value: float | None) -> str:
@@ -78,7 +80,7 @@ def results_table(results: Mapping[str, Any]) -> str:
     positive = results["positive_class"]
     header = ["training set", "train images", "accuracy", "macro F1"]
     if positive is not None:
-        header += [f"{positive} sensitivity", f"{positive} specificity", f"{positive} F1"]
+        header += [f"{positive} sensitivity", f"{positive} specificity", f"{positive} F1", f"{positive} AUC"]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(["---"] + ["---:"] * (len(header) - 1)) + " |"]
     for name in RUNS:
         run = results["runs"][name]
@@ -86,7 +88,7 @@ def results_table(results: Mapping[str, Any]) -> str:
         cells = [name, str(run["num_train"]), _cell(report["accuracy"]), _cell(report["macro_f1"])]
         if positive is not None:
             pos = report["positive"]
-            cells += [_cell(pos["sensitivity"]), _cell(pos["specificity"]), _cell(pos["f1"])]
+            cells += [_cell(pos["sensitivity"]), _cell(pos["specificity"]), _cell(pos["f1"]), _cell(pos.get("auc"))]
         lines.append("| " + " | ".join(cells) + " |")
     settings = results["settings"]
     counts = ", ".join(f"{name} {count}" for name, count in results["test_counts"].items())
@@ -157,6 +159,7 @@ def compare_real_vs_augmented(
             device=settings["device"],
             positive_class=positive,
             num_workers=settings["num_workers"],
+            preprocessing=settings["preprocessing"],
         )
         runs[run_name] = {
             "num_train": len(items),

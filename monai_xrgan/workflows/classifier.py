@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,9 @@ def build_classifier(num_classes: int, in_channels: int = 1, arch: str = "resnet
 def check_labelled_items(items: Any, num_classes: int, name: str = "items") -> list[dict[str, Any]]:
     """Check ``[{"image": path, "label": class index}, ...]`` and return copies with only those two keys.
 
+    ``image`` may also be an image already in memory (a channel-first tensor or array, e.g. a generated image),
+    for a ``preprocessing`` that takes such images (see :func:`classifier_transforms`).
+
     Raises a one-line :class:`ConfigError` (empty list, missing key, label not an integer in ``[0, num_classes)``)
     or :class:`MissingInputError` (image file not found) naming ``name[i]``.
     """
@@ -110,6 +113,9 @@ def check_labelled_items(items: Any, num_classes: int, name: str = "items") -> l
                 f"(num_classes={num_classes})."
             )
         image = item["image"]
+        if isinstance(image, (torch.Tensor, np.ndarray)):
+            checked.append({"image": image, "label": int(label)})
+            continue
         if not isinstance(image, (str, os.PathLike)) or not os.path.isfile(image):
             raise MissingInputError(f"{where}['image'] = {image!r} is not an existing file; fix the path.")
         checked.append({"image": os.fspath(image), "label": int(label)})
@@ -130,15 +136,20 @@ def class_weights(counts: Sequence[int]) -> torch.Tensor:
     return torch.where(counts_t > 0, total / (classes * counts_t.clamp(min=1)), torch.zeros_like(counts_t))
 
 
-def classifier_transforms(image_size: int, augment: bool = False) -> Compose:
+def classifier_transforms(image_size: int, augment: bool = False, preprocessing: Callable | None = None) -> Compose:
     """Load + resize/pad to ``image_size`` + ``[0, 1]`` intensities (+ light random augmentation), plain tensors.
+
+    ``preprocessing`` replaces the loading step (default :class:`~monai_xrgan.transforms.XRayPreprocessd`): a
+    dictionary transform giving ``image`` as ``(1, image_size, image_size)`` in ``[0, 1]``, e.g. for CT slices or
+    images held in memory.
 
     The augmentation is mild and anatomy-preserving: with probability 0.5 a small affine (rotation <= 5 degrees,
     translation <= 5 %, scale +-5 %, black padding), with probability 0.3 a gamma in ``[0.8, 1.25]``. There is no
     flip: a left-right flip moves the heart to the wrong side of a chest radiograph. The result is flattened, so a
     :class:`~monai.data.CacheDataset` caches everything up to the first random transform.
     """
-    steps: list = [XRayPreprocessd("image", spatial_size=image_size, out_range=(0.0, 1.0), keep_dicom_tags=False)]
+    load = XRayPreprocessd("image", spatial_size=image_size, out_range=(0.0, 1.0), keep_dicom_tags=False)
+    steps: list = [load if preprocessing is None else preprocessing]
     if augment:
         steps += [
             RandAffined(
@@ -204,6 +215,7 @@ def train_classifier(
     class_weighted: bool = True,
     augment: bool = True,
     train_handlers: Sequence[Any] | None = None,
+    preprocessing: Callable | None = None,
 ) -> nn.Module:
     """Train :func:`build_classifier` from scratch with a MONAI ``SupervisedTrainer``; return it in eval mode.
 
@@ -235,6 +247,7 @@ def train_classifier(
         augment: use the random augmentation of :func:`classifier_transforms`.
         train_handlers: extra handlers (objects with ``attach(engine)``) attached to the trainer after the loss
             metric, e.g. :class:`EpochMetricHistory` or checkpointers.
+        preprocessing: loading step of :func:`classifier_transforms` (default: radiographs from files).
     """
     items = check_labelled_items(train_items, num_classes, "train_items")
     epochs, batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
@@ -251,7 +264,7 @@ def train_classifier(
 
     set_determinism(seed=seed)
     network = build_classifier(num_classes, in_channels=1, arch=arch).to(device)
-    transform = classifier_transforms(image_size, augment)
+    transform = classifier_transforms(image_size, augment, preprocessing)
     dataset = CacheDataset(items, transform, cache_rate=1.0, num_workers=max(1, int(num_workers)), progress=False)
     loader = ThreadDataLoader(
         dataset,
@@ -301,6 +314,7 @@ def evaluate_classifier(
     device: str | torch.device | None = None,
     positive_class: int | str | None = None,
     num_workers: int = 0,
+    preprocessing: Callable | None = None,
 ) -> dict[str, Any]:
     """Run ``model`` on ``test_items`` with :class:`monai.engines.SupervisedEvaluator` and return its
     :func:`~monai_xrgan.metrics.classification.classification_report` (softmax probabilities give the AUCs).
@@ -315,12 +329,13 @@ def evaluate_classifier(
         device: default CUDA when available.
         positive_class: class (index or name) also reported at the top level.
         num_workers: data-loading worker processes.
+        preprocessing: loading step of :func:`classifier_transforms`, as in training.
     """
     items = check_labelled_items(test_items, num_classes, "test_items")
     names = resolve_class_names(num_classes, class_names)
     device = _device(device)
     loader = DataLoader(
-        Dataset(items, classifier_transforms(image_size)),
+        Dataset(items, classifier_transforms(image_size, preprocessing=preprocessing)),
         batch_size=_positive_int("batch_size", batch_size),
         shuffle=False,
         num_workers=num_workers,

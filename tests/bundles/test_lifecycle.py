@@ -21,6 +21,7 @@ import pytest
 import torch
 from ignite.engine import Events
 from monai.bundle import ConfigParser
+from monai.networks.utils import convert_to_onnx, convert_to_torchscript
 
 from monai_xrgan.bundle import download_bundle, pack_bundle, sha256_of, verify_bundle
 from monai_xrgan.data.demo import make_demo_dataset
@@ -90,9 +91,13 @@ def test_monai_bundle_cli_checks_pass_offline(name):
     configs = BUNDLES / name / "configs"
     for args in (["verify_metadata", "--meta_file", configs / "metadata.json", "--filepath", BUNDLES / "metadata_schema.json"],
                  ["verify_net_in_out", "network_def", "--meta_file", configs / "metadata.json",
-                  "--config_file", configs / "inference.json"]):  # fmt: skip
+                  "--config_file", configs / "inference.json"])[: 1 if TINY[name].extra_inputs else 2]:  # fmt: skip
         result = subprocess.run([sys.executable, "-m", "monai.bundle", *map(str, args)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    if TINY[name].extra_inputs:  # the verify_net_in_out command feeds one input: call it with the others here
+        extra = {key: torch.rand(*shape) for key, shape in TINY[name].extra_inputs.items()}
+        monai.bundle.verify_net_in_out("network_def", meta_file=str(configs / "metadata.json"),
+                                       config_file=str(configs / "inference.json"), extra_forward_args=extra)  # fmt: skip
 
 
 def test_verify_reports_a_broken_reference(tmp_path):
@@ -218,25 +223,29 @@ def test_torchscript_and_onnx_exports_match_eager(trained, tmp_path):
     formats = {"ckpt_export": tmp_path / "model.ts"}
     if tiny.onnx:
         formats["onnx_export"] = tmp_path / "model.onnx"
-    for command, path in formats.items():
-        result = subprocess.run([sys.executable, "-m", "monai.bundle", command, "network_def", "--filepath", str(path), *common],
-                                capture_output=True, text=True)  # fmt: skip
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-
     parser = ConfigParser()
     parser.read_config(str(configs / "inference.json"))
     parser.update(as_overrides(overrides))
     eager = parser.get_parsed_content("network_def").eval()
     eager.load_state_dict(torch.load(root / "models" / "model.pt", weights_only=True))
-    x = torch.rand(*tiny.input_shape)
+    inputs = [torch.rand(*tiny.input_shape), *(torch.rand(*shape) for shape in tiny.extra_inputs.values())]
+    if tiny.extra_inputs:  # the commands feed one input: trace through the converters they call, with every input
+        convert_to_torchscript(eager, filename_or_obj=str(formats["ckpt_export"]), inputs=inputs, use_trace=True)
+        if tiny.onnx:
+            convert_to_onnx(eager, inputs, filename=str(formats["onnx_export"]), use_trace=True)
+    for command, path in formats.items() if not tiny.extra_inputs else ():
+        result = subprocess.run([sys.executable, "-m", "monai.bundle", command, "network_def", "--filepath", str(path), *common],
+                                capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+
     with torch.no_grad():
-        expected = eager(x)
-        torch.testing.assert_close(torch.jit.load(str(formats["ckpt_export"]))(x), expected, rtol=1e-4, atol=1e-5)
+        expected = eager(*inputs)
+        torch.testing.assert_close(torch.jit.load(str(formats["ckpt_export"]))(*inputs), expected, rtol=1e-4, atol=1e-5)
     if tiny.onnx:
         import onnxruntime
 
         session = onnxruntime.InferenceSession(str(formats["onnx_export"]))
-        (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        (onnx_out,) = session.run(None, {i.name: x.numpy() for i, x in zip(session.get_inputs(), inputs)})
         np.testing.assert_allclose(onnx_out, expected.numpy(), rtol=1e-3, atol=1e-4)
 
 

@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from monai_xrgan.data.demo import make_demo_dataset
 
-from helpers.bundles import run_bundle
+from helpers.bundles import check_resume_after_crash, run_bundle
 
 pytestmark = pytest.mark.slow
 BUNDLE = "pix2pix_cxr"
@@ -89,19 +89,7 @@ def test_inference_on_nifti_keeps_affine(trained, tmp_path, pix2pix_demo):
 
 
 def test_resume_after_interruption_continues_without_repeating_epochs(tmp_path, pix2pix_demo):
-    common = ["--bundle_root", tmp_path, "--dataset_dir", pix2pix_demo, "--max_epochs", 2, *TINY]
-    # a hard crash right after epoch 1's handlers (checkpoint written), before epoch 2 starts
-    events = "monai.handlers.checkpoint_saver.Events"  # ignite's Events, reachable without an import statement
-    crash_after_epoch_1 = f"$@train#trainer.add_event_handler({events}.EPOCH_COMPLETED(once=1), lambda e: os._exit(3))"
-    crash = ["--run", json.dumps([crash_after_epoch_1, "$@train#trainer.run()"])]
-    first = run_bundle(BUNDLE, ["train.json"], [*common, *crash], check=False)
-    assert first.returncode == 3, first.stdout[-3000:]
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt"]
-
-    second = run_bundle(BUNDLE, ["train.json"], common)
-    assert "Resumed from" in second.stdout and "at epoch 1/2" in second.stdout
-    assert "Epoch: 1/2" not in second.stdout and "Epoch: 2/2" in second.stdout
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["checkpoint_epoch=2.pt"]
+    check_resume_after_crash(BUNDLE, tmp_path, ["--dataset_dir", pix2pix_demo, *TINY])
 
 
 def test_missing_datalist_is_one_clear_line(tmp_path):
@@ -111,6 +99,14 @@ def test_missing_datalist_is_one_clear_line(tmp_path):
     assert result.returncode != 0
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("error: ") and "datalist.json: datalist not found" in last
+
+
+def test_a_lowercase_flag_on_the_command_line_is_one_clear_line(tmp_path, pix2pix_demo):
+    overrides = ["--bundle_root", tmp_path, "--dataset_dir", pix2pix_demo, *TINY, "--amp", "false"]
+    result = run_bundle(BUNDLE, ["train.json"], overrides, check=False)
+    assert result.returncode != 0
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "config `amp` must be true or false, got 'false'" in last
 
 
 def test_augmentation_workflow_compares_real_and_real_plus_synthetic(trained, pix2pix_demo):

@@ -14,6 +14,11 @@ from monai_xrgan.label.registry import KINDS, SERVED_BUNDLES, ServedBundle
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 
+def test_every_bundle_in_the_repository_is_served():
+    bundles = {p.name for p in REPO_BUNDLES.iterdir() if (p / "configs" / "inference.json").is_file()}
+    assert bundles and bundles <= set(SERVED_BUNDLES), "add the new bundle to monai_xrgan/label/registry.py"
+
+
 def test_every_entry_is_valid():
     assert set(SERVED_BUNDLES) >= {"pix2pix_cxr"}
     for name, entry in SERVED_BUNDLES.items():

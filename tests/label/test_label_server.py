@@ -80,7 +80,8 @@ def trained(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
         make_demo_dataset(_config(name, "train.json")["demo_task"], data, **TINY[name].demo)
         root = tmp_path_factory.mktemp(f"{name}_trained")
         run_bundle(name, ["train.json"], ["--bundle_root", root, "--dataset_dir", data, *TINY[name].overrides])
-        images = [item["image"] for item in load_datalist(data / "datalist.json", "test", data)]
+        # the model input of a test item: "image", or "lq" of a restoration pair
+        images = [item.get("image", item.get("lq")) for item in load_datalist(data / "datalist.json", "test", data, keys=())]
         result[name] = (root, images)
     return result
 
