@@ -21,8 +21,9 @@ setup(
     packages=find_packages(include=["monai_xrgan", "monai_xrgan.*"]),
     install_requires=[
         # the MONAI extras give: image readers (NIfTI, DICOM, ITK, PIL), Ignite engines, TensorBoard,
-        # `python -m monai.bundle` (fire), `verify_metadata` (jsonschema), diffusion attention (einops)
-        f"monai[nibabel,pydicom,ignite,itk,tensorboard,fire,jsonschema,einops,pillow,tqdm]=={MONAI_VERSION}",
+        # `python -m monai.bundle` (fire), `verify_metadata` (jsonschema), diffusion attention (einops), report figures
+        # (matplotlib)
+        f"monai[nibabel,pydicom,ignite,itk,tensorboard,fire,jsonschema,einops,pillow,tqdm,matplotlib]=={MONAI_VERSION}",
         "torch>=2.8",
         "numpy>=1.24,<3.0",
     ],
