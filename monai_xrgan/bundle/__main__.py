@@ -1,4 +1,4 @@
-"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,verify,pack,download} ...``."""
+"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,reproduce,verify,pack,download} ...``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from monai_xrgan.bundle.archive import download_bundle, pack_bundle
 from monai_xrgan.bundle.demo import REPO_BUNDLES, find_bundle, run_demo
 from monai_xrgan.bundle.verify import verify_bundle
+from monai_xrgan.evaluation.experiments import experiment_for
+from monai_xrgan.evaluation.runner import StepFailedError, reproduce
 from monai_xrgan.utils.errors import UserInputError
 
 
@@ -21,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train, run inference and evaluate a bundle on its demo data")
     demo.add_argument("bundle", help="bundle name under bundles/ (e.g. pix2pix_cxr) or a bundle folder")
+    repro = commands.add_parser(
+        "reproduce", help="run a bundle's experiment (every arm, every seed) and write eval/report/ (json, md, figures)"
+    )
+    repro.add_argument("bundle", help="bundle name under bundles/, a bundle folder, or `all`")
+    repro.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default: 0 1 2)")
+    repro.add_argument("--reuse", action="store_true", help="reuse models trained by an earlier run")
+    repro.add_argument("--card", action="store_true", help="also write report.md into the bundle's docs/README.md")
     verify = commands.add_parser("verify", help="check bundles offline as the MONAI model zoo does")
     verify.add_argument("bundles", nargs="*", help="bundle names or folders (default: every bundle in bundles/)")
     pack = commands.add_parser("pack", help="write <bundle>.zip (+ .sha256) for monai.bundle download/load")
@@ -32,11 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     download.add_argument("--bundle_dir", required=True, help="folder that receives <name>/")
     download.add_argument("--name", default=None, help="bundle name (default: the archive's name)")
     args, overrides = parser.parse_known_args(argv)
-    if overrides and args.command != "demo":
+    if overrides and args.command not in ("demo", "reproduce"):
         parser.error(f"unrecognized arguments: {' '.join(overrides)}")
     try:
         if args.command == "demo":
             run_demo(args.bundle, overrides)
+        elif args.command == "reproduce":
+            names = _all_bundles() if args.bundle == "all" else [args.bundle]
+            for bundle in map(find_bundle, names):
+                reproduce(bundle, experiment_for(bundle), args.seeds, overrides, reuse=args.reuse, card=args.card)
         elif args.command == "verify":
             for name in args.bundles or _all_bundles():
                 verify_bundle(find_bundle(name))
@@ -44,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             pack_bundle(find_bundle(args.bundle), args.out)
         else:
             print(f"unpacked {download_bundle(args.url, args.sha256, args.bundle_dir, args.name)}")
+    except StepFailedError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except subprocess.CalledProcessError as e:
         print(f"error: step failed with exit code {e.returncode}: {' '.join(e.cmd)}", file=sys.stderr)
         return e.returncode
