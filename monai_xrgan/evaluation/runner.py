@@ -118,6 +118,7 @@ class SeedRun:
         """
         self.ensure_data()
         done = self.root / "logs" / f"{step}.done"
+        done.parent.mkdir(parents=True, exist_ok=True)
         if self.reuse and reusable and done.is_file():
             self.progress(arm or step, f"{step}: reused (succeeded before; drop --reuse to run again)")
             return self.path(tag)
