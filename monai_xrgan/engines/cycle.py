@@ -1,19 +1,22 @@
 """R2C-GAN engines: cycle-consistent training of two generators with classification branches on unpaired data, and
-the evaluator of such a generator (restored image + class probabilities, scored against clean references and labels).
+the evaluator of such a generator (restored image + class probabilities, scored against clean references and labels,
+overall and per degradation type).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from ignite.engine import Engine
+from ignite.engine import Engine, Events
+from ignite.metrics import Metric
 from monai.engines import SupervisedEvaluator
 from monai.engines.utils import IterationEvents
 from monai.handlers import from_engine
+from monai.metrics import PSNRMetric, SSIMMetric
 from monai.utils import CommonKeys
 from torch import nn
 from torch.optim import Optimizer
@@ -25,10 +28,28 @@ from monai_xrgan.engines.image_pool import ImagePool
 from monai_xrgan.engines.utils import to_device
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.metrics.classification import ClassificationReportHandler
-from monai_xrgan.metrics.image import image_similarity_metrics
+from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["R2CGANTrainer", "JointRestorationEvaluator", "FlatClassificationReport", "probability_cross_entropy"]
+__all__ = [
+    "DEGRADATION_GROUPS",
+    "R2CGANTrainer",
+    "JointRestorationEvaluator",
+    "FlatClassificationReport",
+    "ImageSimilarityByGroup",
+    "degradation_kinds",
+    "probability_cross_entropy",
+    "restored_items",
+]
+
+#: degradation types of the per-type breakdown: type -> the :data:`~monai_xrgan.transforms.degradation.DEGRADATIONS`
+#: kinds it covers
+DEGRADATION_GROUPS = {
+    "noise": ("gaussian_noise", "poisson_noise"),
+    "blur": ("gaussian_blur", "motion_blur"),
+    "overexposure": ("over_exposure",),
+    "underexposure": ("under_exposure",),
+}
 
 #: Keras' clipping of probabilities in its categorical cross-entropy
 _EPS = 1e-7
@@ -249,6 +270,104 @@ class FlatClassificationReport(ClassificationReportHandler):
         engine.state.metrics.update({f"{name}{k}": v for k, v in flat.items() if v is not None})
 
 
+def degradation_kinds(description: str) -> set[str]:
+    """The kinds named by a degradation description of the demo datalists
+    (:meth:`~monai_xrgan.transforms.degradation.RandDegradation.describe`): ``"motion_blur:3+poisson_noise:2"`` ->
+    ``{"motion_blur", "poisson_noise"}``, ``"none"`` or ``""`` -> ``set()``."""
+    if not isinstance(description, str):
+        raise ConfigError(
+            f"a degradation description must be a string like 'motion_blur:3+poisson_noise:2', got {description!r}."
+        )
+    return {part.split(":")[0].strip() for part in description.split("+") if part.strip() not in ("", "none")}
+
+
+class ImageSimilarityByGroup(Metric):
+    """PSNR and SSIM of ``pred`` vs ``target`` per image on ``[0, 1]`` intensities (as
+    :func:`~monai_xrgan.metrics.image.image_similarity_metrics`), averaged over the images of each group: an image
+    belongs to group ``g`` when its degradation description (``group`` output) names one of ``groups[g]`` (an image
+    with blur and noise counts in both groups). Results go to ``engine.state.metrics`` as ``<prefix>psnr_<g>`` and
+    ``<prefix>ssim_<g>``; a group without images is left out. For single-process evaluation (the per-image values are
+    not gathered across ranks).
+
+    Args:
+        groups: group name -> degradation kinds, default :data:`DEGRADATION_GROUPS`.
+        value_range: intensity range of the images.
+        pred_key: output key of the image to score (``"image"`` scores the unrestored input).
+        target_key: output key of the clean reference.
+        group_key: output key of the degradation descriptions.
+        prefix: prefix of the metric names, e.g. ``"test_"``.
+    """
+
+    def __init__(
+        self,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        value_range: Sequence[float] = (-1.0, 1.0),
+        pred_key: str = CommonKeys.PRED,
+        target_key: str = "target",
+        group_key: str = "group",
+        prefix: str = "",
+    ) -> None:
+        self.prefix = prefix
+        self.groups = {str(g): frozenset(kinds) for g, kinds in (groups or DEGRADATION_GROUPS).items()}
+        self.pairs = UnitRangePairs(value_range, pred_key, target_key)
+        self.select_groups = from_engine(group_key)
+        self.psnr, self.ssim = PSNRMetric(max_val=1.0), SSIMMetric(spatial_dims=2, data_range=1.0)
+        super().__init__()
+
+    def reset(self) -> None:
+        self.records: list[tuple[float, float, set[str]]] = []
+
+    def update(self, output: Any) -> None:
+        preds, targets = self.pairs(output)
+        descriptions = self.select_groups(output)
+        pred, target = torch.stack(preds), torch.stack(targets)
+        psnr, ssim = self.psnr(pred, target).view(-1), self.ssim(pred, target).view(-1)
+        self.psnr.reset(), self.ssim.reset()
+        for p, s, d in zip(psnr.tolist(), ssim.tolist(), descriptions):
+            self.records.append((p, s, degradation_kinds(d)))
+
+    def compute(self) -> dict[str, float]:
+        results: dict[str, float] = {}
+        for group, kinds in self.groups.items():
+            members = [(p, s) for p, s, found in self.records if found & kinds]
+            if members:
+                results[f"psnr_{group}"] = sum(p for p, _ in members) / len(members)
+                results[f"ssim_{group}"] = sum(s for _, s in members) / len(members)
+        return results
+
+    def completed(self, engine: Engine, name: str) -> None:
+        engine.state.metrics.update({f"{self.prefix}{k}": v for k, v in self.compute().items()})
+
+
+def restored_items(
+    evaluator: Engine, value_range: Sequence[float] = (-1.0, 1.0), label_key: str = "label"
+) -> list[dict[str, Any]]:
+    """Run ``evaluator`` (a :class:`JointRestorationEvaluator`) and return its restored images as labelled items held
+    in memory, ``[{"image": (C, H, W) tensor on [0, 1] (CPU), "label": class index}, ...]``, the labels read from
+    each batch's ``label_key``: a training or test set for a classifier of restored images
+    (:func:`~monai_xrgan.workflows.train_classifier` with a ``preprocessing`` that takes images in memory)."""
+    items: list[dict[str, Any]] = []
+    to_unit = UnitRangePairs(value_range, CommonKeys.PRED, CommonKeys.PRED)
+
+    def _collect(engine: Engine) -> None:
+        batch = engine.state.batch if isinstance(engine.state.batch, list) else [engine.state.batch]
+        if any(label_key not in item for item in batch):
+            raise ConfigError(
+                f"the items restored by restored_items have no '{label_key}'; give every item its class index."
+            )
+        outputs = engine.state.output if isinstance(engine.state.output, list) else [engine.state.output]
+        images, _ = to_unit(outputs)
+        labels = [int(c) for item in batch for c in torch.as_tensor(item[label_key]).view(-1).tolist()]
+        items.extend({"image": torch.as_tensor(i).detach().cpu(), "label": c} for i, c in zip(images, labels))
+
+    evaluator.add_event_handler(Events.ITERATION_COMPLETED, _collect)
+    try:
+        evaluator.run()
+    finally:
+        evaluator.remove_event_handler(_collect, Events.ITERATION_COMPLETED)
+    return items
+
+
 class JointRestorationEvaluator(SupervisedEvaluator):
     """Run a generator with a classification branch (``network(x, return_probs=True) -> (restored, probabilities)``)
     over a loader and score it.
@@ -263,7 +382,10 @@ class JointRestorationEvaluator(SupervisedEvaluator):
     * with ``label_key`` and ``num_classes``: the classification report of ``probs`` (argmax) vs ``label`` as flat
       metrics (:class:`FlatClassificationReport`): ``{prefix}accuracy``, ``{prefix}macro_f1``, per class
       ``{prefix}<class>_sensitivity``, ``_specificity``, ``_f1``... (e.g. ``val_covid_f1``),
-      ``{prefix}confusion_matrix``.
+      ``{prefix}confusion_matrix``;
+    * with ``target_key`` and ``group_key``: PSNR and SSIM per degradation type (:class:`ImageSimilarityByGroup`),
+      ``{prefix}psnr_<type>``, ``{prefix}ssim_<type>`` (and ``{prefix}identity_psnr_<type>``... with
+      ``identity_baseline``), the types read from each item's degradation description under ``group_key``.
 
     Without a target and labels (inference) it only runs the network; postprocessing and handlers see the outputs.
 
@@ -281,6 +403,8 @@ class JointRestorationEvaluator(SupervisedEvaluator):
             classification scalar, give its name to the checkpointer: ``train_handlers(key_metric="val_covid_f1")``).
         metric_prefix: prefix of the metric names (``"val_"`` in training, ``"test_"`` in evaluation).
         identity_baseline: also score the input against the target.
+        group_key: batch key of each item's degradation description (e.g. ``"degradation"``), or ``None``.
+        groups: degradation types of the breakdown, type -> kinds (default :data:`DEGRADATION_GROUPS`).
         amp: bfloat16 autocast on CUDA devices (ignored on CPU).
         kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ``postprocessing``,
             ``inferer``, ``mode``, ...).
@@ -300,6 +424,8 @@ class JointRestorationEvaluator(SupervisedEvaluator):
         key_metric: str = "ssim",
         metric_prefix: str = "val_",
         identity_baseline: bool = False,
+        group_key: str | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
         amp: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -316,6 +442,14 @@ class JointRestorationEvaluator(SupervisedEvaluator):
                         value_range, prefix=f"{metric_prefix}identity_", pred_key="image", target_key="target"
                     )
                 )
+            if group_key is not None:
+                metrics[f"{metric_prefix}by_degradation"] = ImageSimilarityByGroup(
+                    groups, value_range, prefix=metric_prefix
+                )
+                if identity_baseline:
+                    metrics[f"{metric_prefix}identity_by_degradation"] = ImageSimilarityByGroup(
+                        groups, value_range, pred_key="image", prefix=f"{metric_prefix}identity_"
+                    )
         if label_key is not None:
             if num_classes is None:
                 raise ConfigError("num_classes is required to score the classification (label_key is set).")
@@ -332,6 +466,7 @@ class JointRestorationEvaluator(SupervisedEvaluator):
             **kwargs,
         )
         self.input_key, self.target_key, self.label_key = input_key, target_key, label_key
+        self.group_key = group_key if target_key is not None else None
 
     def _iteration(self, engine: JointRestorationEvaluator, batchdata: dict[str, Any]) -> dict[str, Any]:
         inputs = to_device(batchdata[engine.input_key], engine.state.device, engine.non_blocking)
@@ -339,9 +474,14 @@ class JointRestorationEvaluator(SupervisedEvaluator):
         with engine.mode(engine.network), autocast:
             restored, probs = engine.inferer(inputs, engine.network, return_probs=True)
         output = {CommonKeys.IMAGE: inputs, CommonKeys.PRED: restored, "probs": probs}
-        for name, key in (("target", engine.target_key), (CommonKeys.LABEL, engine.label_key)):
+        for name, key in (
+            ("target", engine.target_key),
+            (CommonKeys.LABEL, engine.label_key),
+            ("group", engine.group_key),
+        ):
             if key is not None and batchdata.get(key) is not None:
-                output[name] = to_device(batchdata[key], engine.state.device, engine.non_blocking)
+                value = batchdata[key]
+                output[name] = value if name == "group" else to_device(value, engine.state.device, engine.non_blocking)
         engine.state.output = output
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
         engine.fire_event(IterationEvents.MODEL_COMPLETED)

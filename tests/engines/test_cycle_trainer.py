@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import pytest
@@ -12,7 +13,13 @@ from ignite.engine import Events
 from torch import nn
 from torch.utils.data import DataLoader
 
-from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer, probability_cross_entropy
+from monai_xrgan.engines.cycle import (
+    JointRestorationEvaluator,
+    R2CGANTrainer,
+    degradation_kinds,
+    probability_cross_entropy,
+    restored_items,
+)
 from monai_xrgan.engines.image_pool import ImagePool
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
@@ -198,3 +205,57 @@ def test_evaluator_configuration_errors():
         JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)))
     with pytest.raises(ConfigError, match="key_metric"):
         JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)), label_key=None, key_metric="fid")
+
+
+def test_degradation_kinds_reads_the_demo_descriptions():
+    assert degradation_kinds("motion_blur:3+poisson_noise:2") == {"motion_blur", "poisson_noise"}
+    assert degradation_kinds("over_exposure:1") == {"over_exposure"}
+    assert degradation_kinds("none") == set() and degradation_kinds("") == set()
+    with pytest.raises(ConfigError, match="degradation description"):
+        degradation_kinds(3)
+
+
+def _offset_pairs(offsets: list[float]) -> list[dict[str, Any]]:
+    """Clean images in [-0.5, 0.5] and inputs shifted by ``offset`` (model range), so PSNR = -20 log10(offset / 2)."""
+    g = torch.Generator().manual_seed(0)
+    clean = [torch.rand(1, SIZE, SIZE, generator=g) - 0.5 for _ in offsets]
+    return [{"image": c + d, "hq": c, "label": torch.tensor(i % 2)} for i, (c, d) in enumerate(zip(clean, offsets))]
+
+
+def test_evaluator_scores_each_degradation_type():
+    offsets = [0.1, 0.2, 0.3, 0.05]
+    data = _offset_pairs(offsets)
+    for item, description in zip(data, ("gaussian_noise:1", "motion_blur:2+poisson_noise:1", "over_exposure:3", "none")):
+        item["degradation"] = description
+    psnr = [-20 * math.log10(d / 2) for d in offsets]
+    evaluator = JointRestorationEvaluator(
+        "cpu", DataLoader(data, batch_size=3), _Identity(torch.full((4,), 0.7)), target_key="hq",
+        num_classes=2, metric_prefix="test_", identity_baseline=True, group_key="degradation",
+    )  # fmt: skip
+    evaluator.run()
+    m = evaluator.state.metrics
+    assert m["test_psnr"] == pytest.approx(sum(psnr) / 4, rel=1e-4)
+    assert m["test_psnr_noise"] == pytest.approx((psnr[0] + psnr[1]) / 2, rel=1e-4)  # an image in two types counts in both
+    assert m["test_psnr_blur"] == pytest.approx(psnr[1], rel=1e-4)
+    assert m["test_psnr_overexposure"] == pytest.approx(psnr[2], rel=1e-4)
+    assert "test_psnr_underexposure" not in m and "test_ssim_underexposure" not in m  # no such test image
+    assert m["test_ssim_blur"] < m["test_ssim_noise"] < 1.0 and m["test_ssim_overexposure"] < m["test_ssim_blur"]
+    assert m["test_identity_psnr_noise"] == pytest.approx(m["test_psnr_noise"])  # the identity restores nothing
+    assert m["test_accuracy"] == pytest.approx(0.5)  # the classification report keeps its names
+
+
+def test_restored_items_are_the_restorations_on_unit_range_with_their_labels():
+    data = _offset_pairs([0.1, 0.2, 0.3])
+    evaluator = JointRestorationEvaluator(
+        "cpu", DataLoader(data, batch_size=2), _Identity(torch.zeros(3)), target_key=None, label_key=None
+    )
+    items = restored_items(evaluator)
+    assert [i["label"] for i in items] == [0, 1, 0]
+    for item, source in zip(items, data):
+        assert torch.allclose(item["image"], ((source["image"] + 1) / 2).clamp(0, 1))
+    unlabelled = [{"image": d["image"]} for d in data]
+    evaluator = JointRestorationEvaluator(
+        "cpu", DataLoader(unlabelled, batch_size=2), _Identity(torch.zeros(3)), target_key=None, label_key=None
+    )
+    with pytest.raises(ConfigError, match="no 'label'"):
+        restored_items(evaluator)
