@@ -40,6 +40,7 @@ __all__ = [
     "class_weights",
     "classifier_transforms",
     "evaluate_classifier",
+    "train_and_evaluate_classifier",
     "train_classifier",
 ]
 
@@ -354,3 +355,39 @@ def evaluate_classifier(
         f"macro F1 {report['macro_f1']:.4f}."
     )
     return report
+
+
+def train_and_evaluate_classifier(
+    train_items: Sequence[Mapping[str, Any]],
+    test_items: Sequence[Mapping[str, Any]],
+    num_classes: int,
+    class_names: Sequence[str] | None = None,
+    positive_class: int | str | None = None,
+    image_size: int = 128,
+    device: str | torch.device | None = None,
+    preprocessing: Callable | None = None,
+    **settings: Any,
+) -> dict[str, Any]:
+    """:func:`train_classifier` on ``train_items`` then :func:`evaluate_classifier` on ``test_items`` with the same
+    image size, device and ``preprocessing``; return the test report.
+
+    Args:
+        train_items, test_items: ``[{"image": path or image in memory, "label": class index}, ...]``.
+        num_classes, class_names, positive_class: as in :func:`evaluate_classifier`.
+        image_size, device, preprocessing: as in :func:`train_classifier`, used for both sets.
+        settings: the other :func:`train_classifier` arguments (``arch``, ``epochs``, ``seed``, ``num_workers``...).
+    """
+    model = train_classifier(
+        train_items, num_classes, image_size=image_size, device=device, preprocessing=preprocessing, **settings
+    )
+    return evaluate_classifier(
+        model,
+        test_items,
+        num_classes,
+        class_names=class_names,
+        image_size=image_size,
+        device=device,
+        positive_class=positive_class,
+        num_workers=0,
+        preprocessing=preprocessing,
+    )
