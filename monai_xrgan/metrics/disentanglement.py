@@ -6,11 +6,15 @@ A content code should predict the class (the condition) and not the style factor
 * class information of a code: accuracy of a multinomial logistic-regression probe, rescaled so that the
   majority-class rate is 0 and perfect accuracy 1 (clipped to ``[0, 1]``);
 * style information: R² of a ridge-regression probe per style factor, clipped to ``[0, 1]``, averaged over factors;
-* score = mean of (class information of ``z_c`` - that of ``z_s``) and (style information of ``z_s`` - that of
-  ``z_c``); higher is better, 1 is perfect, 0 means no separation.
+* ``disentanglement_class`` = class information of the content part - that of the style part,
+  ``disentanglement_style`` = style information of the style part - that of the content part, and
+  ``disentanglement`` = their mean; higher is better, 1 is perfect, 0 means no separation.
 
-A code of size 0 (the one-latent ablation has no style code) carries no information: its probes predict the
-training majority class and the training mean, so the score of a one-latent model is well defined and comparable.
+Every model is scored the same way: its whole code ``[z_c, z_s]`` is cut at ``content_dim`` into a content part and a
+style part of fixed sizes, so a one-latent model (one code ``z``, no ``z_s``) is scored on the same split of a code
+of the same size as a two-latent model, and the two get the same score when their codes are the same. An empty part
+is refused: it would score 0 class and 0 style information by construction and cap the score at 0.5. The codes are
+the encoder's latents only, never its supervised class logits (a probe on those measures the classifier).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from torch import nn
 
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["stack_batches", "encode_images", "probe_accuracy", "probe_r2", "disentanglement_report"]
+__all__ = ["stack_batches", "encode_images", "probe_accuracy", "probe_r2", "split_code", "disentanglement_report"]
 
 
 def stack_batches(
@@ -60,8 +64,6 @@ def encode_images(
 
 
 def _standardise(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if train.shape[1] == 0:
-        return train, test
     mean, std = train.mean(0), train.std(0, unbiased=False).clamp(min=1e-8)
     return (train - mean) / std, (test - mean) / std
 
@@ -114,28 +116,61 @@ def probe_r2(
     return (1.0 - residual.square().sum(0) / total.clamp(min=1e-12)).numpy()
 
 
+def split_code(content: torch.Tensor, style: torch.Tensor, content_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The code ``[content, style]`` ``(N, Dc + Ds)`` cut into its first ``content_dim`` values and the rest.
+
+    A two-latent code with ``content_dim = Dc`` is returned as it is; a one-latent code (``Ds = 0``) is cut into parts
+    of the two-latent sizes.
+    """
+    code = torch.cat([content, style], dim=1)
+    if isinstance(content_dim, bool) or not isinstance(content_dim, int) or not 0 < content_dim < code.shape[1]:
+        raise ConfigError(
+            f"content_dim must be an integer in [1, {code.shape[1] - 1}] to cut a code of {code.shape[1]} values into "
+            f"a content and a style part, got {content_dim!r} (config `content_dim`)."
+        )
+    return code[:, :content_dim], code[:, content_dim:]
+
+
+def _cut(codes: dict[str, torch.Tensor], content_dim: int) -> dict[str, torch.Tensor]:
+    content, style = split_code(codes["content"], codes["style"], content_dim)
+    return {**codes, "content": content, "style": style}
+
+
 def disentanglement_report(
     train: dict[str, torch.Tensor],
     test: dict[str, torch.Tensor],
     num_classes: int,
     factor_names: Sequence[str] | None = None,
+    content_dim: int | None = None,
 ) -> dict[str, Any]:
     """The disentanglement score of the module docstring, with its parts.
 
     Args:
         train, test: ``{"content": (N, Dc), "style": (N, Ds), "label": (N,), "factors": (N, F)}``; probes are fitted
-            on ``train`` and scored on ``test``. ``Ds`` may be 0 (one latent).
+            on ``train`` and scored on ``test``.
         num_classes: number of classes.
         factor_names: names of the ``F`` style factors (default ``factor_0``, ...).
+        content_dim: cut every code ``[content, style]`` at this size (:func:`split_code`) before scoring; ``None``
+            scores the parts as given (both must be non-empty).
 
     Returns:
-        ``disentanglement_score``, ``class_gap``, ``style_gap``, ``class_accuracy`` and ``class_information`` of each
-        code, ``style_r2`` (mean clipped R²) of each code, ``style_r2_per_factor`` and ``majority_rate``.
+        ``disentanglement``, ``disentanglement_class``, ``disentanglement_style``, ``code_sizes`` (content and style
+        part), ``class_accuracy`` and ``class_information`` of each part, ``style_r2`` (mean clipped R²) of each
+        part, ``style_r2_per_factor`` and ``majority_rate``.
     """
     for name, part in (("train", train), ("test", test)):
         missing = [k for k in ("content", "style", "label", "factors") if k not in part]
         if missing:
             raise ConfigError(f"disentanglement_report: `{name}` has no {missing}.")
+    if content_dim is not None:
+        train, test = _cut(train, content_dim), _cut(test, content_dim)
+    sizes = {code: int(train[code].shape[1]) for code in ("content", "style")}
+    empty = [code for code, size in sizes.items() if size == 0]
+    if empty:
+        raise ConfigError(
+            f"disentanglement_report: the {empty[0]} code is empty (a one-latent model?); give `content_dim` to score "
+            "a fixed split of the code, as for a two-latent model."
+        )
     num_factors = train["factors"].shape[1]
     names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(num_factors)]
     if len(names) != num_factors or test["factors"].shape[1] != num_factors:
@@ -146,6 +181,7 @@ def disentanglement_report(
     labels = test["label"].long().view(-1)
     majority = float(torch.bincount(labels, minlength=num_classes).max()) / len(labels)
     report: dict[str, Any] = {
+        "code_sizes": sizes,
         "majority_rate": majority,
         "class_accuracy": {},
         "class_information": {},
@@ -159,7 +195,7 @@ def disentanglement_report(
         report["class_information"][code] = float(np.clip((accuracy - majority) / max(1.0 - majority, 1e-12), 0.0, 1.0))
         report["style_r2"][code] = float(r2.mean())
         report["style_r2_per_factor"][code] = dict(zip(names, map(float, r2)))
-    report["class_gap"] = report["class_information"]["content"] - report["class_information"]["style"]
-    report["style_gap"] = report["style_r2"]["style"] - report["style_r2"]["content"]
-    report["disentanglement_score"] = 0.5 * (report["class_gap"] + report["style_gap"])
+    report["disentanglement_class"] = report["class_information"]["content"] - report["class_information"]["style"]
+    report["disentanglement_style"] = report["style_r2"]["style"] - report["style_r2"]["content"]
+    report["disentanglement"] = 0.5 * (report["disentanglement_class"] + report["disentanglement_style"])
     return report

@@ -1,6 +1,7 @@
 """Runs of a trained DRAI model that the bundle's configs call: generation for given conditions and seeds,
 content/style swaps between images, encode-and-regenerate inference (the image-to-image path MONAI Label serves)
-and the evaluation (disentanglement, feature distance, condition accuracy, latent grids)."""
+and the evaluation (disentanglement, feature distance, condition accuracy with a shared classifier of real images,
+latent grids; trained weights or the untrained floor)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from ignite.handlers import DiskSaver
 from monai.data import MetaTensor
 from monai.inferers import Inferer
 from torch import nn
@@ -20,14 +22,24 @@ from monai_xrgan.data.io import write_png
 from monai_xrgan.engines.base import unwrap
 from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.metrics.classification import classification_report, resolve_class_names
 from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
 from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
 from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, generate_images
 from monai_xrgan.transforms.xray import XRayPreprocessd
-from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError, MissingInputError, require_file, require_flag
 from monai_xrgan.visualize import image_grid, to_display
+from monai_xrgan.workflows.classifier import build_classifier, train_classifier
 
-__all__ = ["DRAIReconstructionInferer", "save_images", "write_generated", "write_swaps", "evaluate_drai"]
+__all__ = [
+    "DRAIReconstructionInferer",
+    "save_images",
+    "write_generated",
+    "write_swaps",
+    "reference_classifier",
+    "load_drai_weights",
+    "evaluate_drai",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +224,66 @@ def _stratified_like(labels: torch.Tensor, reference: torch.Tensor) -> torch.Ten
     return torch.cat([torch.nonzero(labels == c).view(-1)[: int(n)] for c, n in enumerate(counts)])
 
 
+def reference_classifier(
+    train_items: Sequence[Mapping[str, Any]],
+    num_classes: int,
+    image_size: int,
+    ckpt_path: str | os.PathLike | None = None,
+    save_path: str | os.PathLike | None = None,
+    arch: str = "resnet18",
+    device: str | torch.device | None = None,
+    **settings: Any,
+) -> nn.Module:
+    """The classifier of real images that reads generated ones (condition accuracy, FID-style features), in eval mode.
+
+    Loaded (``weights_only``) from ``ckpt_path`` when given, so that several models are scored by the same classifier;
+    otherwise trained from scratch on ``train_items`` by :func:`~monai_xrgan.workflows.train_classifier` and, when
+    ``save_path`` is given, written there (atomically).
+
+    Args:
+        train_items: the real training items ``{"image", "label"}``.
+        num_classes: number of classes.
+        image_size: side of the classifier's square input.
+        ckpt_path: weights of a classifier trained before (config ``classifier_ckpt``), or ``None``.
+        save_path: where to write a newly trained classifier's weights, or ``None``.
+        arch: classifier architecture (:data:`~monai_xrgan.workflows.classifier.ARCHITECTURES`).
+        device: device of the classifier (default CUDA when available).
+        settings: further :func:`~monai_xrgan.workflows.train_classifier` arguments (epochs, batch_size, lr, seed...).
+    """
+    if ckpt_path is None:
+        classifier = train_classifier(
+            train_items, num_classes, image_size=image_size, arch=arch, device=device, **settings
+        )
+        if save_path is not None:
+            save_path = Path(save_path)
+            save_path.parent.mkdir(parents=True, exist_ok=True)
+            DiskSaver(str(save_path.parent), atomic=True, require_empty=False)(classifier.state_dict(), save_path.name)
+        return classifier
+    require_file(
+        ckpt_path, "classifier_ckpt", "give the classifier.pt an earlier evaluation wrote, or null to train one"
+    )
+    classifier = build_classifier(num_classes, arch=arch)
+    load_network_weights(classifier, ckpt_path, name="classifier")
+    return classifier.to(device or ("cuda" if torch.cuda.is_available() else "cpu")).eval()
+
+
+def load_drai_weights(
+    generator: nn.Module,
+    encoder: nn.Module,
+    ckpt_path: str | os.PathLike,
+    encoder_ckpt_path: str | os.PathLike,
+    untrained: bool = False,
+) -> None:
+    """Load the trained generator and encoder, or with ``untrained`` keep their (seeded) initialisation: the floor
+    that an evaluation of trained weights must beat."""
+    if require_flag(untrained, "untrained"):
+        logger.info("untrained=True: scoring the generator and encoder at their initialisation (the floor).")
+        return
+    hint = "train the bundle first (configs/train.json) or download its weights"
+    load_network_weights(generator, require_file(ckpt_path, "ckpt_path", hint), name="generator")
+    load_network_weights(encoder, require_file(encoder_ckpt_path, "encoder_ckpt_path", hint), name="encoder")
+
+
 def evaluate_drai(
     generator: nn.Module,
     encoder: nn.Module,
@@ -224,18 +296,25 @@ def evaluate_drai(
     grid_size: Sequence[int] = (6, 6),
     summary_writer: SummaryWriter | None = None,
     extra: Mapping[str, Any] | None = None,
+    content_dim: int | None = None,
+    class_names: Sequence[str] | None = None,
+    samples_per_condition: int = 4,
 ) -> dict[str, Any]:
-    """Score a trained DRAI model and write ``output_dir/metrics.json`` and the latent grids (PNG and TensorBoard).
+    """Score a trained DRAI model and write ``output_dir/metrics.json``, generated samples and the latent grids.
 
     * disentanglement (:func:`~monai_xrgan.metrics.disentanglement.disentanglement_report`): probes fitted on the
-      encoder's codes of the training images, scored on the test images against their known class and style;
+      encoder's codes ``[z_c, z_s]`` (not its class logits) of the training images, cut at ``content_dim``, scored
+      on the test images against their known class and style: ``disentanglement`` and its ``disentanglement_class``
+      and ``disentanglement_style`` parts;
     * generation: as many images per class as the test set has, with codes seeded by ``seed``, read by
-      ``classifier`` (trained on the real training images): ``condition_accuracy``, and ``fid``, the Fréchet
-      distance of its penultimate features to the real test images' (:mod:`monai_xrgan.metrics.feature_distance`);
-      ``fid_real`` is the same distance from as many real training images (the floor at this sample size) and
-      ``real_test_accuracy`` the classifier's accuracy on the real test images (the ceiling of the condition accuracy);
-    * grids: ``grid_content_rows.png`` (each row one content, each column one style) and ``grid_style_rows.png``
-      (the reverse), also added to ``summary_writer``.
+      ``classifier`` (trained on the real training images): ``condition_accuracy`` (its confusion matrix in the
+      record's ``condition_report``), and ``fid``, the Fréchet distance of its penultimate features to the real test
+      images' (:mod:`monai_xrgan.metrics.feature_distance`); ``fid_real`` is the same distance from as many real
+      training images (the floor at this sample size) and ``real_test_accuracy`` the classifier's accuracy on the
+      real test images (the ceiling of the condition accuracy);
+    * images: ``generated/<class>_<k>.png`` (:func:`write_generated`, ``samples_per_condition`` per class),
+      ``grid_content_rows.png`` (each row one content, each column one style) and ``grid_style_rows.png`` (the
+      reverse), the grids also added to ``summary_writer``.
 
     Args:
         generator, encoder: the trained networks.
@@ -247,21 +326,21 @@ def evaluate_drai(
         grid_size: rows and columns of the grids.
         summary_writer: TensorBoard writer for the grids, or ``None``.
         extra: fields added to the JSON record (checkpoint, datalist, ...).
+        content_dim: size of the content part of the scored code (config ``content_dim``, the same for a one-latent
+            model, whose one code is cut into parts of the two-latent sizes); default: the encoder's ``z_c`` size.
+        class_names: names of the classes (default ``"0"``, ``"1"``, ...).
+        samples_per_condition: generated images written per class.
     """
     gen, enc = unwrap(generator), unwrap(encoder)
     num_classes = gen.layout.num_classes
+    names = resolve_class_names(num_classes, class_names)
     train, test = stack_batches(train_loader), stack_batches(test_loader)
     codes = {}
     for name, data in (("train", train), ("test", test)):
-        logits, content, style = encode_images(enc, data["image"])
-        # the content latent is the condition (supervised part, inferred as the class logits) with z_c
-        codes[name] = {
-            "content": torch.cat([logits, content], dim=1),
-            "style": style,
-            "label": data["label"],
-            "factors": data["style"].float(),
-        }
-    disentanglement = disentanglement_report(codes["train"], codes["test"], num_classes, factor_names)
+        _, content, style = encode_images(enc, data["image"])
+        codes[name] = {"content": content, "style": style, "label": data["label"], "factors": data["style"].float()}
+    split = enc.layout.content_dim if content_dim is None else content_dim
+    disentanglement = disentanglement_report(codes["train"], codes["test"], num_classes, factor_names, split)
 
     test_labels = test["label"].long().view(-1)
     generated = generate_images(gen, test_labels, seed)
@@ -269,17 +348,18 @@ def evaluate_drai(
     logits_test, features_test = classifier_outputs(classifier, test["image"])
     reference = train["image"][_stratified_like(train["label"].long().view(-1), test_labels)]
     metrics = {
-        "disentanglement_score": disentanglement["disentanglement_score"],
-        "class_gap": disentanglement["class_gap"],
-        "style_gap": disentanglement["style_gap"],
+        "disentanglement": disentanglement["disentanglement"],
+        "disentanglement_class": disentanglement["disentanglement_class"],
+        "disentanglement_style": disentanglement["disentanglement_style"],
         "condition_accuracy": condition_accuracy(logits_gen, test_labels),
         "real_test_accuracy": condition_accuracy(logits_test, test_labels),
         "fid": frechet_distance(features_gen, features_test),
         "fid_real": frechet_distance(classifier_outputs(classifier, reference)[1], features_test),
     }
+    out = Path(output_dir)
+    write_generated(gen, out / "generated", names, samples_per_condition=samples_per_condition, seed=seed)
     rows, columns = grid_size
     images = content_style_grid(gen, rows, columns, seed)
-    out = Path(output_dir)
     _write_grid(
         image_grid([list(r) for r in images]),
         out / "grid_content_rows.png",
@@ -302,6 +382,7 @@ def evaluate_drai(
         "num_generated": len(generated),
         "metrics": metrics,
         "disentanglement": disentanglement,
+        "condition_report": classification_report(test_labels, logits_gen.argmax(dim=1), num_classes, names),
     }
     write_json_atomic(out / "metrics.json", record)
     logger.info(f"Wrote {out / 'metrics.json'}: {metrics}")

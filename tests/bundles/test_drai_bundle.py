@@ -103,7 +103,7 @@ def test_swaps_between_test_images(trained, drai_demo):
     assert Image.open(out / "swap_grid.png").size == (5 * 34 - 2, 4 * 34 - 2)
 
 
-def test_evaluate_writes_scores_and_grids(trained, drai_demo):
+def test_evaluate_writes_scores_and_grids(trained, drai_demo, tmp_path):
     root, _ = trained
     run_bundle(
         BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", drai_demo, *TINY, *TINY_EVAL]
@@ -112,30 +112,42 @@ def test_evaluate_writes_scores_and_grids(trained, drai_demo):
     assert record["split"] == "test" and record["two_latents"] is True and record["num_generated"] == 6
     metrics = record["metrics"]
     assert set(metrics) == {
-        "disentanglement_score",
-        "class_gap",
-        "style_gap",
+        "disentanglement",
+        "disentanglement_class",
+        "disentanglement_style",
         "condition_accuracy",
         "real_test_accuracy",
         "fid",
         "fid_real",
     }
-    assert (
-        -1 <= metrics["disentanglement_score"] <= 1 and 0 <= metrics["condition_accuracy"] <= 1 and metrics["fid"] >= 0
-    )
+    assert -1 <= metrics["disentanglement"] <= 1 and 0 <= metrics["condition_accuracy"] <= 1 and metrics["fid"] >= 0
+    assert record["disentanglement"]["code_sizes"] == {"content": 4, "style": 4}
     assert set(record["disentanglement"]["style_r2_per_factor"]["style"]) >= {
         "exposure",
         "contrast",
         "noise",
         "rotation",
     }
+    assert np.array(record["condition_report"]["confusion_matrix"]).sum() == 6
+    assert len(list((root / "eval" / "generated").glob("covid_*.png"))) == 4
     assert Image.open(root / "eval" / "grid_content_rows.png").size == (3 * 34 - 2, 2 * 34 - 2)
     assert Image.open(root / "eval" / "grid_style_rows.png").size == (2 * 34 - 2, 3 * 34 - 2)
     events = EventAccumulator(str(root / "runs")).Reload()
     assert {"evaluate/rows_content_columns_style", "evaluate/rows_style_columns_content"} <= set(
         events.Tags()["images"]
     )
-    assert "evaluate/disentanglement_score" in events.Tags()["scalars"]
+    assert "evaluate/disentanglement" in events.Tags()["scalars"]
+
+    # the floor: the same networks untrained, read by the classifier the first evaluation trained and saved
+    classifier = root / "eval" / "classifier.pt"
+    floor = ["--untrained", "True", "--classifier_ckpt", classifier, "--output_dir", tmp_path, "--models_dir", tmp_path]
+    log = run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", drai_demo,
+                                                               *TINY, *floor]).stdout  # fmt: skip
+    untrained = json.loads((tmp_path / "metrics.json").read_text())
+    assert "untrained=True" in log and "Training resnet18" not in log
+    assert untrained["checkpoint"] is None and untrained["classifier"] == str(classifier)
+    assert untrained["metrics"]["real_test_accuracy"] == metrics["real_test_accuracy"]
+    assert untrained["metrics"]["fid_real"] == pytest.approx(metrics["fid_real"])
 
 
 def test_one_latent_ablation_is_a_switch(tmp_path, drai_demo):
@@ -144,4 +156,5 @@ def test_one_latent_ablation_is_a_switch(tmp_path, drai_demo):
     assert "loss_grl" not in log and "loss_swap" not in log and "loss_transform" not in log and "loss_latent" in log
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], [*common, *TINY_EVAL])
     record = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert record["two_latents"] is False and record["disentanglement"]["style_r2"]["style"] == 0.0
+    # the one code of 8 values is scored as two parts of the two-latent sizes (content_dim 4, style_dim 4)
+    assert record["two_latents"] is False and record["disentanglement"]["code_sizes"] == {"content": 4, "style": 4}

@@ -11,6 +11,7 @@ from monai_xrgan.metrics.disentanglement import (
     encode_images,
     probe_accuracy,
     probe_r2,
+    split_code,
     stack_batches,
 )
 from monai_xrgan.networks.drai import DRAIEncoder
@@ -35,7 +36,7 @@ def split(codes: dict[str, torch.Tensor], n_train: int = 160) -> tuple[dict, dic
 
 def test_perfectly_separated_codes_score_close_to_one():
     report = disentanglement_report(*split(synthetic_codes()), num_classes=3, factor_names=["a", "b", "c", "d"])
-    assert report["disentanglement_score"] > 0.95
+    assert report["disentanglement"] > 0.95 and report["code_sizes"] == {"content": 6, "style": 5}
     assert report["class_accuracy"]["content"] == 1.0 and report["class_information"]["style"] < 0.15
     assert report["style_r2"]["style"] > 0.95 and report["style_r2"]["content"] < 0.1
     assert set(report["style_r2_per_factor"]["style"]) == {"a", "b", "c", "d"}
@@ -45,19 +46,38 @@ def test_perfectly_separated_codes_score_close_to_one():
 def test_swapped_codes_score_close_to_minus_one():
     codes = synthetic_codes()
     codes["content"], codes["style"] = codes["style"], codes["content"]
-    assert disentanglement_report(*split(codes), num_classes=3)["disentanglement_score"] < -0.9
-
-
-def test_a_missing_style_code_carries_no_information():
-    """One-latent ablation: a single code holding class and style scores (class information - style R²) / 2."""
-    codes = synthetic_codes()
-    codes["content"] = torch.cat([codes["content"], codes["style"]], 1)
-    codes["style"] = torch.zeros(len(codes["label"]), 0)
     report = disentanglement_report(*split(codes), num_classes=3)
-    assert report["class_information"]["style"] == 0.0 and report["style_r2"]["style"] == 0.0
-    expected = 0.5 * (report["class_information"]["content"] - report["style_r2"]["content"])
-    assert report["disentanglement_score"] == pytest.approx(expected)
-    assert abs(report["disentanglement_score"]) < 0.1  # holds both: no separation
+    assert report["disentanglement"] < -0.9
+    assert report["disentanglement_class"] < -0.85 and report["disentanglement_style"] < -0.85
+
+
+def test_one_latent_and_two_latent_models_with_the_same_code_score_the_same():
+    """A one-latent model's code ``z`` (no style code) is cut at ``content_dim`` as a two-latent model's
+    ``[z_c, z_s]``: the same code gives the same score, whichever part a model calls style."""
+    codes = synthetic_codes()
+    one_latent = {**codes, "content": torch.cat([codes["content"], codes["style"]], 1), "style": torch.zeros(240, 0)}
+    two = disentanglement_report(*split(codes), num_classes=3, content_dim=6)
+    one = disentanglement_report(*split(one_latent), num_classes=3, content_dim=6)
+    assert one == two and two == disentanglement_report(*split(codes), num_classes=3)
+    assert one["code_sizes"] == {"content": 6, "style": 5} and one["disentanglement"] > 0.95
+
+
+def test_an_empty_style_code_is_refused_not_scored_zero():
+    """Scoring an empty code as 0 class and 0 style information capped a one-latent model at 0.5."""
+    codes = synthetic_codes()
+    one_latent = {**codes, "content": torch.cat([codes["content"], codes["style"]], 1), "style": torch.zeros(240, 0)}
+    with pytest.raises(ConfigError, match="style code is empty.*content_dim"):
+        disentanglement_report(*split(one_latent), num_classes=3)
+
+
+def test_split_code_keeps_a_two_latent_code_and_cuts_a_one_latent_code():
+    content, style = torch.randn(5, 4), torch.randn(5, 3)
+    for parts in (split_code(content, style, 4), split_code(torch.cat([content, style], 1), torch.zeros(5, 0), 4)):
+        torch.testing.assert_close(parts[0], content)
+        torch.testing.assert_close(parts[1], style)
+    for bad in (0, 7, True, 2.0):
+        with pytest.raises(ConfigError, match="content_dim must be an integer in \\[1, 6\\]"):
+            split_code(content, style, bad)
 
 
 def test_probes():
@@ -67,8 +87,6 @@ def test_probes():
     assert r2[0] > 0.99 and r2[1] < 0.1
     labels = (x[:, 1] > 0).long()
     assert probe_accuracy(x[:150], labels[:150], x[150:], labels[150:], num_classes=2) > 0.95
-    empty = torch.zeros(200, 0)
-    assert probe_r2(empty[:150], targets[:150], empty[150:], targets[150:])[0] <= 0.0
 
 
 def test_stack_batches_stacks_lists_and_drops_metadata():
@@ -105,4 +123,4 @@ def test_inconsistent_inputs_raise_config_errors():
 def test_report_is_deterministic():
     a = disentanglement_report(*split(synthetic_codes(seed=3)), num_classes=3)
     b = disentanglement_report(*split(synthetic_codes(seed=3)), num_classes=3)
-    assert a == b and np.isfinite(a["disentanglement_score"])
+    assert a == b and np.isfinite(a["disentanglement"])
