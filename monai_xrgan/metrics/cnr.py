@@ -1,7 +1,8 @@
 """Lesion contrast-to-noise ratio at known positions: does an image (e.g. a restored radiograph) keep a nodule?
 
 ``CNR = (mean(core) - mean(background)) / std(background)``, with the core the disc of radius ``core * r`` around
-the lesion centre and the background the ring ``ring[0] * r .. ring[1] * r`` around it (``r`` the lesion radius).
+the lesion centre and the background the ring ``ring[0] * r .. ring[1] * r`` around it (``r`` the lesion radius),
+which always starts outside the core (for lesions of about a pixel, the core's 1-pixel minimum would reach into it).
 Positions are given as fractions of the image size, so they survive resizing: a lesion ``(x, y, r)`` lies at pixel
 ``(x * W, y * H)`` of a ``(C, W, H)`` image in MONAI's ``(x, y)`` order, with radius ``r * W`` pixels.
 """
@@ -56,9 +57,10 @@ def lesion_cnr(
     cx, cy = (lesions[:, 0] * w - 0.5)[:, None, None], (lesions[:, 1] * h - 0.5)[:, None, None]
     r = (lesions[:, 2] * w)[:, None, None]
     dist = torch.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
-    inside = dist <= torch.clamp(core * r, min=min_pixels)
-    inner = ring[0] * r
-    background = (dist >= inner) & (dist <= torch.maximum(ring[1] * r, inner + min_pixels))
+    core_radius = torch.clamp(core * r, min=min_pixels)
+    inside = dist <= core_radius
+    inner = torch.maximum(ring[0] * r, core_radius)
+    background = ~inside & (dist >= inner) & (dist <= torch.maximum(ring[1] * r, inner + min_pixels))
     n_in, n_bg = inside.sum((1, 2)).clamp_min(1), background.sum((1, 2)).clamp_min(2)
     mean_in = (img * inside).sum((1, 2)) / n_in
     mean_bg = (img * background).sum((1, 2)) / n_bg

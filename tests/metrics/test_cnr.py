@@ -50,3 +50,13 @@ def test_bad_shapes_are_named():
         lesion_cnr(torch.zeros(1, 1, 8, 8), torch.zeros(1, 2))
     with pytest.raises(ConfigError, match="ring"):
         lesion_cnr(torch.zeros(1, 1, 8, 8), torch.zeros(1, 3), ring=(2.0, 1.0))
+
+
+def test_background_ring_of_a_pixel_sized_lesion_leaves_the_core_out():
+    """A lesion of radius 0.5 px: the core is its 1-pixel minimum disc (5 pixels), the ring must start outside it."""
+    images = 0.1 * torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    x = torch.arange(32, dtype=torch.float32)[:, None]
+    y = torch.arange(32, dtype=torch.float32)[None, :]
+    images[0, 0] += (((x - 15) ** 2 + (y - 15) ** 2) <= 1).float()
+    cnr = lesion_cnr(images, torch.tensor([[15.5 / 32, 15.5 / 32, 0.5 / 32]]))
+    assert cnr.item() == pytest.approx(10.0, rel=0.3)  # 1.0 / 0.1, not diluted by core pixels counted as background
