@@ -3,14 +3,18 @@
 Training needs no trainer subclass: MONAI's ``SupervisedTrainer`` with ``DiffusionPrepareBatch`` (noise, random
 timesteps and, for a conditional model, the condition image) and :class:`ConcatDiffusionInferer` is the DDPM
 algorithm (Ho et al. 2020, epsilon prediction, MSE loss). :class:`DiffusionSampler` is the inferer evaluators and
-inference configs run: ``sampler(inputs, network)`` returns samples shaped like ``inputs``.
+inference configs run: ``sampler(inputs, network)`` returns samples shaped like ``inputs``; :class:`SamplingTime` is the
+evaluator metric of its wall-clock seconds per image.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
+from ignite.exceptions import NotComputableError
+from ignite.metrics import Metric
 from monai.data import MetaTensor
 from monai.inferers import DiffusionInferer, Inferer
 from monai.networks.schedulers import Scheduler
@@ -19,7 +23,7 @@ from torch import nn
 
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["ConcatDiffusionInferer", "DiffusionSampler"]
+__all__ = ["ConcatDiffusionInferer", "DiffusionSampler", "SamplingTime"]
 
 
 class ConcatDiffusionInferer(DiffusionInferer):
@@ -61,6 +65,9 @@ class DiffusionSampler(Inferer):
         strength: fraction of the schedule to run (1: from pure noise).
         seed: seed of the starting noise (and of the DDPM step noise), so that a sampler gives the same images for
             the same inputs every time; ``None`` uses the global random state.
+
+    ``last_seconds`` holds the wall-clock time of the latest call (CUDA synchronised), which :class:`SamplingTime`
+    reads.
     """
 
     def __init__(
@@ -85,6 +92,7 @@ class DiffusionSampler(Inferer):
         self.strength = float(strength)
         self.seed = seed
         self.inferer = DiffusionInferer(scheduler)
+        self.last_seconds = 0.0
 
     def _timesteps(self, device: torch.device) -> torch.Tensor:
         self.scheduler.set_timesteps(self.num_inference_steps, device=device)
@@ -103,6 +111,7 @@ class DiffusionSampler(Inferer):
     def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         x = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
         x = x.float()
+        start_time = time.perf_counter()
         timesteps = self._timesteps(x.device)
         fork = torch.random.fork_rng(
             devices=[x.device] if x.device.type == "cuda" else [], enabled=self.seed is not None
@@ -122,4 +131,38 @@ class DiffusionSampler(Inferer):
                 mode="concat" if self.conditional else "crossattn",
                 verbose=False,
             )
+        if out.device.type == "cuda":
+            torch.cuda.synchronize(out.device)
+        self.last_seconds = time.perf_counter() - start_time
         return convert_to_dst_type(out, inputs)[0]  # a MetaTensor input's metadata, for Invertd
+
+
+class SamplingTime(Metric):
+    """Ignite metric of an evaluator that samples with ``sampler``: wall-clock seconds of sampling per image.
+
+    Each iteration adds the sampler's ``last_seconds`` and the number of images under ``pred_key`` of the engine
+    output (decollated or not); data loading, metrics and handlers are not counted.
+
+    Args:
+        sampler: the evaluator's inferer.
+        pred_key: output key of the sampled images.
+    """
+
+    def __init__(self, sampler: DiffusionSampler, pred_key: str = "pred") -> None:
+        self.sampler, self.pred_key = sampler, pred_key
+        super().__init__(output_transform=self._num_images)
+
+    def _num_images(self, output: Any) -> int:
+        return len(output) if isinstance(output, list) else len(output[self.pred_key])
+
+    def reset(self) -> None:
+        self._seconds, self._images = 0.0, 0
+
+    def update(self, output: int) -> None:
+        self._seconds += self.sampler.last_seconds
+        self._images += output
+
+    def compute(self) -> float:
+        if not self._images:
+            raise NotComputableError("SamplingTime needs at least one sampled batch.")
+        return self._seconds / self._images

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 from ignite.engine import Events
-from monai.engines import SupervisedTrainer
+from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.engines.utils import DiffusionPrepareBatch
 from monai.networks.nets import DiffusionModelUNet
 from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
 
 from monai_xrgan.engines import ConcatDiffusionInferer, DiffusionSampler
+from monai_xrgan.engines.diffusion import SamplingTime
 from monai_xrgan.utils.errors import ConfigError
 
 
@@ -95,3 +98,30 @@ def test_sampler_options_are_checked():
         DiffusionSampler(DDIMScheduler(1000), num_inference_steps=2, conditional=False, strength=0.0001)(
             torch.zeros(1, 1, 8, 8), _unet(1)
         )
+
+
+class _Slow(torch.nn.Module):
+    """Returns zeros after sleeping ``seconds`` per call."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def forward(self, x, timesteps, context=None):
+        time.sleep(self.seconds)
+        return torch.zeros_like(x[:, :1])
+
+
+@pytest.mark.parametrize("decollate", [True, False])
+def test_sampling_time_is_seconds_of_sampling_per_image(decollate):
+    sampler = DiffusionSampler(DDIMScheduler(1000), num_inference_steps=3)
+    data = [{"image": torch.zeros(2, 1, 8, 8), "label": torch.zeros(2, 1)},
+            {"image": torch.zeros(1, 1, 8, 8), "label": torch.zeros(1, 1)}]  # fmt: skip
+    evaluator = SupervisedEvaluator(
+        device="cpu", val_data_loader=data, network=_Slow(0.02), inferer=sampler, decollate=decollate,
+        key_val_metric={"seconds_per_image": SamplingTime(sampler)},
+    )  # fmt: skip
+    start = time.perf_counter()
+    evaluator.run()
+    per_image = evaluator.state.metrics["seconds_per_image"]
+    assert 2 * 3 * 0.02 / 3 <= per_image <= (time.perf_counter() - start) / 3  # 2 batches x 3 steps, 3 images
