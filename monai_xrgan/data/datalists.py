@@ -13,7 +13,7 @@ from monai_xrgan.utils.errors import ConfigError, MissingInputError
 __all__ = ["PATH_KEYS", "IMAGE_SUFFIXES", "load_datalist", "datalist_from_folder"]
 
 #: item keys whose values are file paths (relative to the dataset folder)
-PATH_KEYS = ("image", "target", "lq", "hq")
+PATH_KEYS = ("image", "target", "lq", "hq", "mask")
 #: file suffixes taken as images when a folder is given instead of a datalist
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom", ".nii", ".nii.gz")
 

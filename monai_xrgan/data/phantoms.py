@@ -781,7 +781,9 @@ def render_chest_xray(
             ``anatomy.seed`` is used.
         nodule_diameter_mm: nodule diameter (finding ``"nodule"``), drawn in ``[12, 22]`` mm when None.
         return_info: also return a dict with ``finding``, ``lung_mask`` and the finding's parameters
-            (``nodule_center`` as ``(row, col)`` pixels, ``nodule_diameter_px``; ``lesions``; ``severity``).
+            (``nodule_center`` as ``(row, col)`` pixels, ``nodule_diameter_px``; ``lesions``; ``severity``;
+            ``opacity``: the fraction of lung air the viral or COVID-19 finding replaces, ``(size, size)`` in
+            ``[0, 1]``, zero outside the lungs).
 
     Returns:
         float32 ``(size, size)`` image in ``[0, 1]``, bright is dense; with ``return_info``, ``(image, info)``.
@@ -816,6 +818,8 @@ def render_chest_xray(
     image = _clip(image, 0.0, 1.0).astype(_F32)
     if return_info:
         info["lung_mask"] = layers.inside.copy()
+        if fill is not None:
+            info["opacity"] = (fill * layers.inside).astype(_F32)
         return image, info
     return image
 

@@ -10,11 +10,15 @@ from monai_xrgan.metrics.classification import (
 )
 from monai_xrgan.metrics.cnr import LesionCNRMetric, lesion_cnr, lesion_cnr_handler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
+from monai_xrgan.metrics.lesion import LesionChangeMetric, lesion_change_handler, lesion_change_scores
 
 __all__ = [
     "LesionCNRMetric",
     "lesion_cnr",
     "lesion_cnr_handler",
+    "LesionChangeMetric",
+    "lesion_change_handler",
+    "lesion_change_scores",
     "UnitRangePairs",
     "image_similarity_metrics",
     "classification_report",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from pydicom.uid import generate_uid
 
 from monai_xrgan.data.io import write_dicom, write_png
@@ -113,6 +114,17 @@ class DemoWriter:
                 sop_instance_uid=generate_uid(entropy_srcs=["monai_xrgan demo image", str(self.seed), relative]),
                 content_time=_DEMO_DATE,
             )
+        os.replace(tmp, path)
+        return relative
+
+    def write_labels(self, relative: str, labels: np.ndarray) -> str:
+        """Write an integer label map ``(H, W)`` (values 0-255, rows first) to ``root/relative.png`` atomically, as an
+        8-bit PNG whatever the dataset's format (label values are stored as they are); return the relative path."""
+        relative = relative + ".png"
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+        Image.fromarray(np.asarray(labels, dtype=np.uint8)).save(tmp)
         os.replace(tmp, path)
         return relative
 
