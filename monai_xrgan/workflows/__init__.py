@@ -1,6 +1,13 @@
 """Multi-step experiments built on the package: classifiers trained on real vs real + synthetic images."""
 
-from monai_xrgan.workflows.augmentation import compare_real_vs_augmented, generate_labelled, results_table
+from monai_xrgan.workflows.augmentation import (
+    compare_real_vs_augmented,
+    compare_training_sets,
+    generate_labelled,
+    oversample,
+    relabel,
+    results_table,
+)
 from monai_xrgan.workflows.classifier import (
     EpochMetricHistory,
     build_classifier,
@@ -21,8 +28,11 @@ __all__ = [
     "class_weights",
     "classifier_transforms",
     "compare_real_vs_augmented",
+    "compare_training_sets",
     "evaluate_classifier",
     "generate_labelled",
+    "oversample",
+    "relabel",
     "results_table",
     "train_classifier",
     "write_lq_pairs",

@@ -169,7 +169,8 @@ def classifier_transforms(image_size: int, augment: bool = False, preprocessing:
 
 
 class EpochMetricHistory:
-    """Trainer handler that keeps the value of ``engine.state.metrics[name]`` at the end of every epoch in ``values``.
+    """Trainer handler that keeps the value of ``engine.state.metrics[name]`` at the end of every epoch in ``values``,
+    and the number of iterations (optimiser steps) run so far in ``iterations``.
 
     Args:
         name: metric to record, default the mean training loss that :func:`train_classifier` computes.
@@ -178,12 +179,14 @@ class EpochMetricHistory:
     def __init__(self, name: str = "train_loss") -> None:
         self.name = name
         self.values: list[float] = []
+        self.iterations = 0
 
     def attach(self, engine: Engine) -> None:
         engine.add_event_handler(Events.EPOCH_COMPLETED, self)
 
     def __call__(self, engine: Engine) -> None:
         self.values.append(float(engine.state.metrics[self.name]))
+        self.iterations = int(engine.state.iteration)
 
 
 def _device(device: str | torch.device | None) -> torch.device:
@@ -217,15 +220,17 @@ def train_classifier(
     augment: bool = True,
     train_handlers: Sequence[Any] | None = None,
     preprocessing: Callable | None = None,
+    steps_per_epoch: int | None = None,
 ) -> nn.Module:
     """Train :func:`build_classifier` from scratch with a MONAI ``SupervisedTrainer``; return it in eval mode.
 
     Images go through :func:`classifier_transforms` (cached up to the random augmentation in a
     :class:`~monai.data.CacheDataset`, shuffled by a :class:`~monai.data.ThreadDataLoader`). Adam, cross entropy.
     Class imbalance is handled by weighting the cross entropy with :func:`class_weights` (not by resampling): every
-    image is seen exactly once per epoch, so two training sets differ only in their images, and a real-only baseline
-    is already imbalance-corrected. A :class:`~monai.handlers.StatsHandler` logs the mean loss of every epoch
-    (``train_loss``, also in ``engine.state.metrics``).
+    image is seen exactly once per epoch (by default; ``steps_per_epoch`` fixes the number of steps instead), so two
+    training sets differ only in their images, and a real-only baseline is already imbalance-corrected. A
+    :class:`~monai.handlers.StatsHandler` logs the mean loss of every epoch (``train_loss``, also in
+    ``engine.state.metrics``).
 
     Runs are reproducible: :func:`monai.utils.set_determinism` is called with ``seed`` before the network is built, so
     two runs with the same seed start from the same weights, and with the same data, device and ``num_workers`` they
@@ -249,11 +254,15 @@ def train_classifier(
         train_handlers: extra handlers (objects with ``attach(engine)``) attached to the trainer after the loss
             metric, e.g. :class:`EpochMetricHistory` or checkpointers.
         preprocessing: loading step of :func:`classifier_transforms` (default: radiographs from files).
+        steps_per_epoch: optimiser steps per epoch (the shuffled data start again when they run out); default one
+            pass over ``train_items``. Set it to give training sets of different sizes the same number of steps.
     """
     items = check_labelled_items(train_items, num_classes, "train_items")
     epochs, batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
     if log_every is not None:
         log_every = _positive_int("log_every", log_every)
+    if steps_per_epoch is not None:
+        steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
     if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
         raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}.")
     if not isinstance(lr, numbers.Real) or not lr > 0:
@@ -278,6 +287,7 @@ def train_classifier(
     trainer = SupervisedTrainer(
         device=device,
         max_epochs=epochs,
+        epoch_length=steps_per_epoch,
         train_data_loader=loader,
         network=network,
         optimizer=torch.optim.Adam(network.parameters(), lr=float(lr)),
@@ -298,8 +308,9 @@ def train_classifier(
     for handler in handlers:
         handler.attach(trainer)
     logger.info(
-        f"Training {arch} on {len(items)} images (per class {counts}), {image_size}x{image_size}, {epochs} epochs, "
-        f"batch {batch_size}, lr {lr}, seed {seed}, {device}."
+        f"Training {arch} on {len(items)} images (per class {counts}), {image_size}x{image_size}, {epochs} epochs"
+        f"{f' of {steps_per_epoch} steps' if steps_per_epoch else ''}, batch {batch_size}, lr {lr}, seed {seed}, "
+        f"{device}."
     )
     trainer.run()
     return network.eval()

@@ -15,7 +15,10 @@ from monai_xrgan.workflows import (
     class_weights,
     classifier_transforms,
     compare_real_vs_augmented,
+    compare_training_sets,
     evaluate_classifier,
+    oversample,
+    relabel,
     train_classifier,
 )
 
@@ -115,8 +118,12 @@ def test_compare_real_vs_augmented_end_to_end(data, tmp_path, capsys):
         assert run["report"]["num_samples"] == 9 and run["report"]["positive"]["name"] == "COVID-19"
     assert results["settings"]["epochs"] == 1 and results["settings"]["arch"] == "resnet18"
     assert real["epoch_losses"] == _train(data["real"], seed=0)[1]  # same settings and seed as a lone run
-    assert results["delta"]["accuracy"] == pytest.approx(augmented["report"]["accuracy"] - real["report"]["accuracy"])
-    assert set(results["delta"]) >= {"macro_f1", "positive_sensitivity", "positive_specificity", "positive_f1"}
+    delta = results["delta"]["real+synthetic"]
+    assert results["baseline"] == "real" and list(results["delta"]) == ["real+synthetic"]
+    assert delta["accuracy"] == pytest.approx(augmented["report"]["accuracy"] - real["report"]["accuracy"])
+    assert set(delta) >= {"macro_f1", "positive_sensitivity", "positive_specificity", "positive_f1"}
+    assert (real["steps"], augmented["steps"]) == (3, 4)  # equal epochs, one pass each: more steps for more images
+    assert results["num_synthetic"] == 4 and results["synthetic_counts"]["COVID-19"] == 4
 
     saved = json.loads((out / "augmentation_results.json").read_text())
     assert saved["runs"]["real"]["report"] == real["report"] and saved["wall_time_seconds"] > 0
@@ -154,3 +161,47 @@ def test_bad_inputs_raise_one_line_errors_before_training(data, tmp_path, change
         )
     assert "\n" not in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_steps_per_epoch_gives_sets_of_different_sizes_the_same_number_of_steps(data):
+    history_small, history_large = EpochMetricHistory(), EpochMetricHistory()
+    larger = data["real"] + data["synthetic"]
+    train_classifier(data["real"], 3, epochs=1, steps_per_epoch=5, train_handlers=[history_small], **FAST)
+    train_classifier(larger, 3, epochs=1, steps_per_epoch=5, train_handlers=[history_large], **FAST)
+    assert history_small.iterations == history_large.iterations == 5  # more than one pass over 18 or 22 images
+    once = EpochMetricHistory()
+    train_classifier(larger, 3, epochs=1, train_handlers=[once], **FAST)
+    assert once.iterations == 4  # default: one pass, ceil(22 / 6)
+    with pytest.raises(ConfigError, match="steps_per_epoch must be a positive integer"):
+        train_classifier(larger, 3, steps_per_epoch=0, **FAST)
+
+
+def test_oversample_repeats_one_class_and_relabel_changes_only_the_label(data):
+    repeats = oversample(data["real"], 2, 8)
+    covid = [i for i in data["real"] if i["label"] == 2]
+    assert [i["image"] for i in repeats] == [covid[k % 6]["image"] for k in range(8)]
+    assert oversample(data["real"], 2, 0) == []
+    with pytest.raises(ConfigError, match="at least one item of class 5"):
+        oversample(data["real"], 5, 3)
+    normals = [i for i in data["real"] if i["label"] == 0]
+    relabelled = relabel(normals, 2)
+    assert [i["image"] for i in relabelled] == [i["image"] for i in normals] and {i["label"] for i in relabelled} == {2}
+    assert {i["label"] for i in normals} == {0}  # the originals are untouched
+
+
+def test_compare_training_sets_with_controls_takes_equal_steps(data, tmp_path):
+    normals = [i for i in data["real"] if i["label"] == 0][:4]
+    sets = {
+        "real": data["real"],
+        "real+synthetic": data["real"] + data["synthetic"],
+        "real+mislabelled_normals": data["real"] + relabel(normals, 2),
+    }
+    results = compare_training_sets(sets, data["test"], NAMES, tmp_path, "COVID-19", epochs=1, steps_per_epoch=4,
+                                    **FAST)
+    assert list(results["runs"]) == list(sets) and list(results["delta"]) == list(sets)[1:]
+    assert {run["steps"] for run in results["runs"].values()} == {4}
+    assert results["runs"]["real+mislabelled_normals"]["train_counts"]["COVID-19"] == 10
+    rows = [line for line in (tmp_path / "augmentation_results.md").read_text().splitlines() if line.startswith("|")]
+    assert [r.split(" | ")[0] for r in rows[2:]] == ["| real", "| real+synthetic", "| real+mislabelled_normals"]
+    with pytest.raises(ConfigError, match="at least 2 names"):
+        compare_training_sets({"real": data["real"]}, data["test"], NAMES, tmp_path, **FAST)
