@@ -48,10 +48,15 @@ def test_inference_restores_drrs_and_evaluate_reports_similarity_and_nodule_cnr(
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", demo, *SMALL])
     pairs = json.loads((root / "eval" / "metrics.json").read_text())
     expected = {f"test_{p}{m}" for p in ("", "identity_") for m in ("ssim", "psnr", "mae", "ms_ssim")}
-    assert set(pairs["metrics"]) == expected and pairs["sampler"] == "ddim" and pairs["num_inference_steps"] == 2
+    assert set(pairs["metrics"]) == {*expected, "test_seconds_per_image"} and pairs["metrics"]["test_seconds_per_image"] > 0
+    assert pairs["sampler"] == "ddim" and pairs["num_inference_steps"] == 2
     assert pairs["metrics"]["test_identity_ssim"] > pairs["metrics"]["test_ssim"]  # one epoch does not restore yet
     nodules = json.loads((root / "eval" / "metrics_drr_nodules.json").read_text())["metrics"]
-    assert set(nodules) == {"drr_nodule_cnr_input", "drr_nodule_cnr_restored"}
+    assert set(nodules) == {f"drr_nodule_cnr_{k}{e}" for k in ("input", "restored") for e in ("", "_per_image")} | {
+        "drr_seconds_per_image"}  # fmt: skip
+    assert len(nodules["drr_nodule_cnr_input_per_image"]) == 2
+    restored = sorted(p.name for p in (root / "eval" / "restored_at_model_size").iterdir())  # what was scored
+    assert restored == [f"000{i}_{k}_restored.nii.gz" for i in (0, 1) for k in ("lq", "nodule")]
     assert nodules["drr_nodule_cnr_input"] > 1.0  # the inserted nodules stand out in the DRRs
     assert (root / "eval" / "samples_drr_restored.png").is_file()
 
