@@ -1,6 +1,6 @@
 """pix2pix demo: paired normal -> COVID-19 radiographs of the same patient, plus a 3-class classification set.
 
-Every pair also has a label map ``mask`` (an 8-bit PNG, :data:`PIX2PIX_MASK_LABELS`): the lung fields and, inside
+Every test pair also has a label map ``mask`` (an 8-bit PNG, :data:`PIX2PIX_MASK_LABELS`): the lung fields and, inside
 them, the COVID-19 opacities of the target (where the finding replaces at least :data:`OPACITY_THRESHOLD` of the lung
 air). A pair differs only inside the lungs, so the opacities are where a translation should change its input.
 """
@@ -41,8 +41,8 @@ def _build_pix2pix(
     num_covid: int,
     num_test_per_class: int,
 ) -> dict[str, Any]:
-    """Paired normal/COVID-19 images of the same patient and acquisition with their lung/opacity label maps, and an
-    imbalanced classification set."""
+    """Paired normal/COVID-19 images of the same patient and acquisition (test pairs with their lung/opacity label
+    maps), and an imbalanced classification set."""
     check_count("num_train", num_train, 1)
     content: dict[str, Any] = {"labels": dict(PIX2PIX_LABELS), "mask_labels": dict(PIX2PIX_MASK_LABELS)}
     for split, count in (("training", num_train), ("validation", num_val), ("test", num_test)):
@@ -56,11 +56,13 @@ def _build_pix2pix(
                 anatomy, writer.size, severity, acquisition, next(finding_rngs), return_info=True
             )
             stem = f"pairs/{folder}/{i:04d}"
-            items.append({
+            item = {
                 "image": writer.write(f"{stem}_normal", normal, patient_seed, "normal", 1),
                 "target": writer.write(f"{stem}_covid", covid, patient_seed, severity, 2),
-                "mask": writer.write_labels(f"{stem}_mask", _pair_labels(info)),
-            })
+            }
+            if split == "test":
+                item["mask"] = writer.write_labels(f"{stem}_mask", _pair_labels(info))
+            items.append(item)
         content[split] = items
     per_class = {
         "classification_training": ("train", (num_normal, num_viral, num_covid)),
