@@ -214,6 +214,7 @@ def train_classifier(
     seed: int = 0,
     device: str | torch.device | None = None,
     arch: str = "resnet50",
+    widen_factor: float = 1.0,
     num_workers: int = 2,
     log_every: int | None = None,
     class_weighted: bool = True,
@@ -247,6 +248,8 @@ def train_classifier(
         seed: seed of weights, shuffling and augmentation.
         device: ``"cpu"``, ``"cuda"``…; default CUDA when available.
         arch: see :func:`build_classifier`.
+        widen_factor: channel multiplier of every ResNet stage (:class:`monai.networks.nets.ResNet`; e.g. 0.5 for a
+            small, fast classifier of small demo images).
         num_workers: data-loading worker processes (0: load in the main process).
         log_every: also log the loss every ``log_every`` iterations (default: once per epoch only).
         class_weighted: weight the cross entropy by inverse class frequency.
@@ -267,13 +270,15 @@ def train_classifier(
         raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}.")
     if not isinstance(lr, numbers.Real) or not lr > 0:
         raise ConfigError(f"lr must be a positive number, got {lr!r}.")
+    if isinstance(widen_factor, bool) or not isinstance(widen_factor, numbers.Real) or not widen_factor > 0:
+        raise ConfigError(f"widen_factor must be a positive number, got {widen_factor!r}.")
     device = _device(device)
     counts = class_counts(items, num_classes)
     if 0 in counts:
         logger.warning(f"train_items have no image of class(es) {[c for c, n in enumerate(counts) if n == 0]}.")
 
     set_determinism(seed=seed)
-    network = build_classifier(num_classes, in_channels=1, arch=arch).to(device)
+    network = build_classifier(num_classes, in_channels=1, arch=arch, widen_factor=widen_factor).to(device)
     transform = classifier_transforms(image_size, augment, preprocessing)
     dataset = CacheDataset(items, transform, cache_rate=1.0, num_workers=max(1, int(num_workers)), progress=False)
     loader = ThreadDataLoader(

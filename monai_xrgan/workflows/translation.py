@@ -3,16 +3,27 @@ accuracies and the gain of a downstream classifier trained on real + translated 
 
 Real images are read once through the bundle's own preprocessing and kept in memory; generated images are
 translations of them, so no file is written besides the results.
+
+The generated sets hold every real image translated into *every* domain, its own included. A generator that
+returns its input (:class:`IdentityTranslator`, the floor) then scores chance: each image appears once with every
+label, so a real-trained classifier is right on exactly one of its copies (GAN-test ``1 / num_domains``), and a
+classifier trained on the copies learns no class (GAN-train about chance). Leaving the source domain out would
+score the identity ``(1 - real accuracy) / (num_domains - 1)``, below chance, and reward a generator for changing
+an image whatever its target.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+import math
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from monai.data import DataLoader, Dataset
 from monai.transforms import Resized
@@ -22,17 +33,49 @@ from monai_xrgan.data.io import write_png
 from monai_xrgan.engines.base import unwrap
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.metrics.classification import resolve_class_index, resolve_class_names
-from monai_xrgan.metrics.gan_scores import gan_train_test
+from monai_xrgan.metrics.gan_scores import classifier_reports, gan_train_test
 from monai_xrgan.utils.errors import ConfigError
 from monai_xrgan.visualize import image_grid
-from monai_xrgan.workflows.augmentation import compare_real_vs_augmented
+from monai_xrgan.workflows.classifier import train_classifier
 
-__all__ = ["load_images", "translate", "translations_to_other_domains", "evaluate_translation", "summary_table"]
+__all__ = [
+    "IdentityTranslator",
+    "evaluate_translation",
+    "load_images",
+    "sample_translations",
+    "summary_table",
+    "translate",
+    "translations_to_every_domain",
+]
 
 logger = logging.getLogger(__name__)
 
 METRICS_JSON = "metrics.json"
 GRID_PNG = "samples_input_then_each_domain.png"
+#: the defaults of the classifier settings
+_TRAIN_DEFAULTS = inspect.signature(train_classifier).parameters
+#: the sample grid's images as arrays: ``source`` ``(N, H, W)``, ``domain`` ``(N,)`` and ``to_<domain name>``
+SAMPLES_NPZ = "samples.npz"
+
+
+class IdentityTranslator(nn.Module):
+    """``G(x, c) = x`` for every target domain ``c``: the floor of GAN-train / GAN-test, a generator that changes
+    nothing (it has no weights).
+
+    Args:
+        num_domains: number of domains of the condition (as the generator it stands in for).
+    """
+
+    has_key_branch = False
+
+    def __init__(self, num_domains: int) -> None:
+        super().__init__()
+        if isinstance(num_domains, bool) or not isinstance(num_domains, numbers.Integral) or num_domains < 2:
+            raise ConfigError(f"num_domains must be an integer >= 2, got {num_domains!r}.")
+        self.num_domains = int(num_domains)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return x
 
 
 def load_images(
@@ -70,15 +113,14 @@ def translate(
     return torch.cat(outputs)
 
 
-def translations_to_other_domains(
-    generator: nn.Module, images: torch.Tensor, domains: torch.Tensor, device: str | torch.device, batch_size: int = 8
+def translations_to_every_domain(
+    generator: nn.Module, images: torch.Tensor, device: str | torch.device, batch_size: int = 8
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every image translated into every domain other than its own: ``(translations, target domains)``."""
+    """Every image translated into every domain, its own included: ``(translations, target domains)``, image ``i``
+    into domain ``d`` at ``i * num_domains + d``."""
     num_domains = int(unwrap(generator).num_domains)
-    targets = torch.arange(num_domains)[None].expand(len(domains), -1)
-    keep = targets != domains[:, None]
-    sources = torch.arange(len(domains))[:, None].expand(-1, num_domains)[keep]
-    return translate(generator, images[sources], targets[keep], device, batch_size), targets[keep]
+    targets = torch.arange(num_domains).repeat(len(images))
+    return translate(generator, images.repeat_interleave(num_domains, dim=0), targets, device, batch_size), targets
 
 
 def _to_unit(images: torch.Tensor, value_range: Sequence[float]) -> torch.Tensor:
@@ -110,16 +152,33 @@ def _key_domain_sources(domains: torch.Tensor, key: int) -> torch.Tensor:
     return others[steps * len(others) // needed if needed <= len(others) else steps % len(others)]
 
 
-def _sample_grid(
+def sample_translations(
     generator: nn.Module, images: torch.Tensor, domains: torch.Tensor, device: str | torch.device, count: int
-) -> Any:
-    """Rows: ``count`` test images spread over the domains; columns: the input, then its translation into each
-    domain in order."""
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """``count`` images spread evenly over the domains (sorted by domain) and their translation into each domain:
+    ``(indices of the images, [translations into domain 0, 1, ...])``."""
     num_domains = int(unwrap(generator).num_domains)
     order = torch.argsort(domains, stable=True)
     picked = order[torch.linspace(0, len(order) - 1, min(count, len(order))).round().long()]
     columns = [translate(generator, images[picked], torch.full_like(picked, d), device) for d in range(num_domains)]
-    return image_grid([[images[i], *(c[row] for c in columns)] for row, i in enumerate(picked.tolist())])
+    return picked, columns
+
+
+def _write_samples(
+    output: Path, sources: torch.Tensor, domains: torch.Tensor, columns: Sequence[torch.Tensor], names: Sequence[str]
+) -> None:
+    """The sample grid PNG (rows: ``sources``; columns: the input, then each domain) and its arrays
+    (:data:`SAMPLES_NPZ`)."""
+    write_png(output / GRID_PNG, image_grid([[x, *(c[r] for c in columns)] for r, x in enumerate(sources)]))
+    arrays = {"source": sources[:, 0].numpy(), "domain": domains.numpy()}
+    arrays.update({f"to_{name}": c[:, 0].numpy() for name, c in zip(names, columns)})
+    np.savez_compressed(output / SAMPLES_NPZ, **arrays)
+
+
+def _model_name(net: nn.Module) -> str:
+    if isinstance(net, IdentityTranslator):
+        return "identity (returns its input)"
+    return "MI-GAN (key branch)" if net.has_key_branch else "StarGAN (no key branch)"
 
 
 def summary_table(metrics: Mapping[str, Any]) -> str:
@@ -144,25 +203,30 @@ def evaluate_translation(
     output_dir: str | os.PathLike,
     classifier: Mapping[str, Any],
     device: str | torch.device = "cpu",
-    batch_size: int = 8,
+    batch_size: int = 32,
     value_range: Sequence[float] = (-1.0, 1.0),
     num_samples: int = 6,
 ) -> dict[str, Any]:
     """Score a trained multi-domain generator on real images with domain labels.
 
     1. GAN-train / GAN-test (:func:`~monai_xrgan.metrics.gan_scores.gan_train_test`): the generated training set is
-       every real training image translated into every other domain, the generated test set the same for the real
+       every real training image translated into every domain, its own included (:func:`translations_to_every_domain`;
+       the identity then scores chance, see the module docstring), the generated test set the same for the real
        test images.
-    2. Augmentation (:func:`~monai_xrgan.workflows.compare_real_vs_augmented`): a classifier trained on the real
-       training images vs one trained on them plus translations into ``key_domain`` (the scarce domain) of images
-       of the other domains, as many as bring it level with the largest domain; accuracy, and the key domain's
-       sensitivity, specificity and AUC on the real test images.
+    2. Augmentation: the classifier trained on the real training images (the one of GAN-test) vs one trained on them
+       plus translations into ``key_domain`` (the scarce domain) of images of the other domains, as many as bring
+       it level with the largest domain; accuracy, and the key domain's sensitivity, specificity and AUC on the
+       real test images.
 
-    Writes ``output_dir/metrics.json``, the augmentation files and a sample grid PNG (input, then the translation
-    into each domain) and returns the metrics.
+    Every classifier takes the same number of optimiser steps: unless ``classifier`` sets ``steps_per_epoch``, an
+    epoch of every classifier is as many steps as one pass over the augmented training set takes.
+
+    Writes ``output_dir/metrics.json`` (scores, counts, the confusion matrices of every classifier), a summary table
+    and a sample grid (PNG and :data:`SAMPLES_NPZ`: input, then the translation into each domain) and returns the
+    metrics.
 
     Args:
-        generator: ``G(x, c)`` with ``num_domains``, weights loaded.
+        generator: ``G(x, c)`` with ``num_domains``, weights loaded (or :class:`IdentityTranslator`).
         train_items, test_items: ``[{"image": ..., "domain": index, ...}, ...]`` read by ``preprocessing``.
         preprocessing: the bundle's transform giving ``image`` ``(C, H, W)`` in ``value_range``.
         domain_names: one name per domain (the generator's condition order).
@@ -188,9 +252,12 @@ def evaluate_translation(
 
     train_x, train_d = load_images(train_items, preprocessing)
     test_x, test_d = load_images(test_items, preprocessing)
-    logger.info(f"Translating {len(train_x)} training and {len(test_x)} test images into the other domains.")
-    gen_train, gen_train_d = translations_to_other_domains(generator, train_x, train_d, device, batch_size)
-    gen_test, gen_test_d = translations_to_other_domains(generator, test_x, test_d, device, batch_size)
+    sources = _key_domain_sources(train_d, key)
+    batch = int(settings.get("batch_size", _TRAIN_DEFAULTS["batch_size"].default))
+    settings.setdefault("steps_per_epoch", math.ceil((len(train_x) + len(sources)) / batch))
+    logger.info(f"Translating {len(train_x)} training and {len(test_x)} test images into every domain.")
+    gen_train, gen_train_d = translations_to_every_domain(generator, train_x, device, batch_size)
+    gen_test, gen_test_d = translations_to_every_domain(generator, test_x, device, batch_size)
     real_train = _labelled(train_x, train_d, value_range)
     real_test = _labelled(test_x, test_d, value_range)
     scores = gan_train_test(
@@ -199,39 +266,36 @@ def evaluate_translation(
         real_test,
         _labelled(gen_test, gen_test_d, value_range),
         names,
+        key,
         **settings,
     )
-
-    sources = _key_domain_sources(train_d, key)
     synthetic = translate(generator, train_x[sources], torch.full_like(sources, key), device, batch_size)
-    augmentation = compare_real_vs_augmented(
-        real_train,
-        _labelled(synthetic, torch.full_like(sources, key), value_range),
-        real_test,
-        names,
-        output / "augmentation",
-        positive_class=key,
-        **settings,
-    )
-    runs = {}
-    for run, result in augmentation["runs"].items():
-        report = result["report"]
-        runs[run] = {
-            "num_train": result["num_train"],
-            "accuracy": report["accuracy"],
-            "sensitivity": report["positive"]["sensitivity"],
-            "specificity": report["positive"]["specificity"],
-            "auc": report["positive"].get("auc"),
-            "macro_auc": report.get("macro_auc"),
+    augmented_train = real_train + _labelled(synthetic, torch.full_like(sources, key), value_range)
+    augmented = classifier_reports(augmented_train, {"real+synthetic": real_test}, names, key, **settings)
+    reports = {"real": scores["reports"]["real_accuracy"], **augmented}
+    runs = {
+        run: {
+            "num_train": len(items),
+            "accuracy": reports[run]["accuracy"],
+            "sensitivity": reports[run]["positive"]["sensitivity"],
+            "specificity": reports[run]["positive"]["specificity"],
+            "auc": reports[run]["positive"].get("auc"),
+            "macro_auc": reports[run].get("macro_auc"),
+            "confusion_matrix": reports[run]["confusion_matrix"],
         }
+        for run, items in (("real", real_train), ("real+synthetic", augmented_train))
+    }
     metrics = {
-        "model": "MI-GAN (key branch)" if net.has_key_branch else "StarGAN (no key branch)",
+        "model": _model_name(net),
         "key_branch": bool(net.has_key_branch),
         "domains": names,
         "key_domain": names[key],
         "gan_train": scores["gan_train"],
         "gan_test": scores["gan_test"],
         "real_accuracy": scores["real_accuracy"],
+        "chance": 1.0 / len(names),
+        "generated_sets": "every real training (GAN-train) / test (GAN-test) image translated into every domain, "
+        "its own included, labelled with the target domain",
         "augmentation": runs,
         "counts": {
             "real_train": torch.bincount(train_d, minlength=len(names)).tolist(),
@@ -241,10 +305,11 @@ def evaluate_translation(
             "synthetic_key": len(sources),
         },
         "classifier": {k: _plain(v) for k, v in settings.items()},
-        "reports": scores["reports"],
+        "reports": {**scores["reports"], "real+synthetic": augmented["real+synthetic"]},
     }
     write_json_atomic(output / METRICS_JSON, metrics)
-    write_png(output / GRID_PNG, _sample_grid(generator, test_x, test_d, device, num_samples))
+    picked, columns = sample_translations(generator, test_x, test_d, device, num_samples)
+    _write_samples(output, test_x[picked], test_d[picked], columns, names)
     table = summary_table(metrics)
     (output / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)

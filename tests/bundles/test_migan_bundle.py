@@ -102,7 +102,7 @@ def test_evaluate_reports_gan_scores_and_the_classifier_gain(trained, demo):
     assert metrics["key_branch"] and metrics["key_domain"] == "covid_mild"
     for run in ("real", "real+synthetic"):
         assert {"accuracy", "sensitivity", "specificity", "auc"} <= set(metrics["augmentation"][run])
-    assert metrics["counts"]["generated_train"] == 2 * sum(metrics["counts"]["real_train"])
+    assert metrics["counts"]["generated_train"] == 3 * sum(metrics["counts"]["real_train"])  # every domain
     assert Image.open(root / "eval" / "samples_input_then_each_domain.png").size[0] == 4 * 32 + 3 * 2
     assert "| MI-GAN (key branch) |" in (root / "eval" / "summary.md").read_text()
 

@@ -20,7 +20,8 @@ def test_gan_train_trains_on_generated_and_gan_test_tests_on_generated(monkeypat
         return items[0]["image"][:-1]
 
     def evaluate(model, items, num_classes, names, **kwargs):
-        assert set(kwargs) == {"image_size", "device", "num_workers", "preprocessing"} and names == ["a", "b", "c"]
+        assert set(kwargs) == {"image_size", "device", "num_workers", "preprocessing", "positive_class"}
+        assert names == ["a", "b", "c"] and kwargs["positive_class"] == "c"
         return {"accuracy": {"gen_train": 0.1, "real_train": 0.2}[model] + len(items) / 100}
 
     monkeypatch.setattr(gan_scores, "train_classifier", train)
@@ -28,7 +29,8 @@ def test_gan_train_trains_on_generated_and_gan_test_tests_on_generated(monkeypat
     settings = {"arch": "resnet18", "image_size": 32, "epochs": 2, "seed": 5, "device": "cpu", "num_workers": 0,
                 "preprocessing": None}  # fmt: skip
     scores = gan_scores.gan_train_test(
-        _set("real_train"), _set("gen_train"), _set("real_test", 4), _set("gen_test", 5), ["a", "b", "c"], **settings
+        _set("real_train"), _set("gen_train"), _set("real_test", 4), _set("gen_test", 5), ["a", "b", "c"], "c",
+        **settings,
     )
     assert trained_with == [settings, settings]  # same architecture, schedule and seed for both classifiers
     assert scores["gan_train"] == pytest.approx(0.14)  # trained on generated images, tested on the 4 real ones
