@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 import torch
 
 from monai_xrgan.data import load_datalist
 from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.data.demo_tasks import migan
 from monai_xrgan.transforms import LoadCTSliced
 from monai_xrgan.transforms.ct import lung_slice_indices
 from monai_xrgan.utils.errors import ConfigError
@@ -55,5 +57,16 @@ def test_four_domains_and_bad_options(tmp_path):
     assert datalist["domains"][-1] == "covid_severe" and {i["domain"] for i in datalist["test"]} == {0, 1, 2, 3}
     with pytest.raises(ConfigError, match="num_domains must be 3 or 4"):
         make_demo_dataset("migan", tmp_path / "bad", num_domains=5, size=32)
-    with pytest.raises(ConfigError, match="slice_step must be an integer >= 1"):
-        make_demo_dataset("migan", tmp_path / "bad", slice_step=0, size=32)
+    with pytest.raises(ConfigError, match="slice_step must be an integer >= 0"):
+        make_demo_dataset("migan", tmp_path / "bad", slice_step=-1, size=32)
+
+
+def test_defaults_give_three_test_patients_per_domain_and_two_scarce_training_patients(tmp_path, monkeypatch):
+    """The experiment's demo (task defaults): counts of patients per split and domain, one slice every ~12.5 mm."""
+    lungs = list(range(4, 28))  # what lung_slice_indices finds in a 32-voxel phantom (rendering is skipped here)
+    monkeypatch.setattr(migan, "_write_volume", lambda writer, relative, seed, finding: (f"{relative}.nii.gz", lungs))
+    datalist = json.loads(make_demo_dataset("migan", tmp_path, size=32).read_text())
+    assert Counter(i["domain"] for i in datalist["test"]) == {0: 3, 1: 3, 2: 3}  # test volumes
+    training = Counter(i["domain"] for i in datalist["training"])  # slices: every lung slice at 32 voxels
+    assert training == {0: 4 * len(lungs), 1: 4 * len(lungs), 2: 2 * len(lungs)}
+    assert [migan.auto_slice_step(size) for size in (32, 48, 64, 128, 256)] == [1, 1, 2, 4, 8]

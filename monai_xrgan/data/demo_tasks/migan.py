@@ -5,7 +5,9 @@ Domains, in the order of the generator's one-hot condition: ``0`` normal, ``1`` 
 COVID-19 and, with ``num_domains=4``, ``3`` severe COVID-19 (the paper's single-attribute tests). Every volume is a
 different patient (:func:`~monai_xrgan.data.ct_phantoms.synthetic_ct`), so domains are unpaired as in real data, and
 mild COVID-19 is scarce in the training split (``num_train_mild`` volumes against ``num_train`` for the others): the
-imbalance that MI-GAN's key migration branch and the augmentation experiment address.
+imbalance that MI-GAN's key migration branch and the augmentation experiment address. The defaults give the
+experiment of ``python -m monai_xrgan.bundle reproduce migan_ct`` three test patients per domain and two scarce
+mild COVID-19 training patients against four of each other domain.
 
 Datalist lists (paths relative to the dataset folder):
 
@@ -28,12 +30,19 @@ from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, 
 from monai_xrgan.transforms.ct import lung_slice_indices
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["MIGAN_DOMAINS"]
+__all__ = ["MIGAN_DOMAINS", "auto_slice_step"]
 
 #: domain names by index (the first ``num_domains`` are used)
 MIGAN_DOMAINS = ("normal", "viral_pneumonia", "covid_mild", "covid_severe")
 #: index of mild COVID-19, the scarce domain of the training split
 _MILD = 2
+#: ``slice_step=0`` keeps one slice every ``size // 32`` voxels: 12.5 mm of the phantoms' 400 mm field of view
+_AUTO_STEP_DIVISOR = 32
+
+
+def auto_slice_step(size: int) -> int:
+    """The ``slice_step`` of ``slice_step=0``: every slice at 32 voxels, every 4th at 128 (about 12.5 mm apart)."""
+    return max(1, int(size) // _AUTO_STEP_DIVISOR)
 
 
 def _write_volume(writer: DemoWriter, relative: str, patient_seed: int, finding: str) -> tuple[str, list[int]]:
@@ -69,8 +78,9 @@ def _build_migan(
     if num_domains not in (3, 4):
         raise ConfigError(f"demo option num_domains must be 3 or 4 ({', '.join(MIGAN_DOMAINS)}), got {num_domains}.")
     counts = {"num_train": num_train, "num_train_mild": num_train_mild, "num_val": num_val, "num_test": num_test}
-    for name, value in {**counts, "slice_step": slice_step}.items():
+    for name, value in counts.items():
         check_count(name, value, 1)
+    slice_step = check_count("slice_step", slice_step, 0) or auto_slice_step(writer.size)
     domains = MIGAN_DOMAINS[:num_domains]
     content: dict[str, Any] = {"domains": list(domains), "labels": {str(i): d for i, d in enumerate(domains)}}
     splits = {"training": (num_train, "train"), "validation": (num_val, "val"), "test": (num_test, "test")}
@@ -98,10 +108,14 @@ register_task(
         options={
             "num_domains": (3, "3 (normal, viral pneumonia, mild COVID-19) or 4 (+ severe COVID-19)"),
             "num_train": (4, "training volumes of each domain but mild COVID-19"),
-            "num_train_mild": (1, "training volumes of mild COVID-19 (the scarce key domain)"),
+            "num_train_mild": (2, "training volumes of mild COVID-19 (the scarce key domain)"),
             "num_val": (1, "validation volumes per domain"),
-            "num_test": (1, "test volumes per domain"),
-            "slice_step": (4, "keep every slice_step-th axial slice through the lungs in the slice lists"),
+            "num_test": (3, "test volumes per domain"),
+            "slice_step": (
+                0,
+                "keep every slice_step-th axial slice through the lungs in the slice lists; 0: one slice every "
+                "~12.5 mm (size // 32: every slice at 32, every 4th at 128)",
+            ),
         },
         size_range=(MIN_SIZE, MAX_SIZE),
     )
