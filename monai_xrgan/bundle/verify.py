@@ -41,6 +41,8 @@ REQUIRED_IDS = {
 }  # fmt: skip
 #: configs that stand alone, in the order other configs are tried as their base
 _BASES = ("train.json", "inference.json")
+#: a config may also extend ``evaluate.json`` merged over ``train.json`` (e.g. extra test metrics)
+_EVALUATE_CHAIN = ("train.json", "evaluate.json")
 
 
 
@@ -90,8 +92,9 @@ def verify_bundle(bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCH
     Checks: required files; ``metadata.json`` against ``schema`` (``monai.bundle.verify_metadata``); the
     network's inputs/outputs against ``network_data_format`` (``verify_net_in_out``); the required config ids of
     ``train.json`` and ``inference.json``; every config parses and each ``@`` reference resolves, alone or merged
-    over ``train.json``/``inference.json``; ``network_def`` of ``train.json`` and ``inference.json`` build the same
-    architecture; versions match the installed package and its MONAI pin; the version is in the changelog.
+    over ``train.json``/``inference.json``/``train.json`` + ``evaluate.json``; ``network_def`` of ``train.json`` and
+    ``inference.json`` build the same architecture; versions match the installed package and its MONAI pin; the
+    version is in the changelog.
     """
     bundle = Path(bundle_dir)
     configs = bundle / "configs"
@@ -117,6 +120,8 @@ def verify_bundle(bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCH
         if config.name == "metadata.json":
             continue
         candidates = [[config]] + [[configs / base, config] for base in _BASES if base != config.name]
+        if config.name not in _EVALUATE_CHAIN and all((configs / name).is_file() for name in _EVALUATE_CHAIN):
+            candidates.append([*(configs / name for name in _EVALUATE_CHAIN), config])
         problems = {}
         for files in candidates:
             combination = " + ".join(f.name for f in files)
