@@ -21,7 +21,8 @@ TINY_REPRODUCE = [*TINY["migan_ct"].overrides, "--classifier_epochs", "1", "--cl
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle = shutil.copytree(BUNDLES / "migan_ct", tmp_path / "migan_ct")
+    outputs = shutil.ignore_patterns("eval", "models", "checkpoints", "runs", "data")  # of earlier runs in the repo
+    bundle = shutil.copytree(BUNDLES / "migan_ct", tmp_path / "migan_ct", ignore=outputs)
     # the runner generates the demo data only when there is none: a tiny one (one patient per split and domain)
     make_demo_dataset("migan", bundle / "eval" / "report" / "data", **TINY["migan_ct"].demo)
     command = [sys.executable, "-m", "monai_xrgan.bundle", "reproduce", str(bundle), "--seeds", "0", *TINY_REPRODUCE]
