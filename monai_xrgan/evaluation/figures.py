@@ -47,9 +47,7 @@ def plot_scalars(tb_dirs: Mapping[str, str | Path], png: str | Path, tags: Seque
     tags = [t for t in (tags if tags is not None else found) if t in found]
     if not tags:
         return None
-    cols = min(3, len(tags))
-    rows = -(-len(tags) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    fig, axes = _panels(len(tags), max_cols=3, panel_size=(4.2, 3.0))
     for ax, tag in zip(axes.flat, tags):
         for label, series in logs.items():
             if tag in series:
@@ -60,8 +58,6 @@ def plot_scalars(tb_dirs: Mapping[str, str | Path], png: str | Path, tags: Seque
         ax.set_title(tag, fontsize=9)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(tags) :]:
-        ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(title)
     return _save(fig, png)
@@ -116,9 +112,7 @@ def plot_claims(report: Mapping, png: str | Path) -> Path | None:
     claims = report.get("claims", [])
     if not claims:
         return None
-    cols = min(4, len(claims))
-    rows = -(-len(claims) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    fig, axes = _panels(len(claims), max_cols=4, panel_size=(3.2, 2.8))
     for ax, c in zip(axes.flat, claims):
         means = [c["arm_mean"], c["baseline_mean"]]
         sds = [c["arm_sd"] or 0.0, c["baseline_sd"] or 0.0]
@@ -127,10 +121,18 @@ def plot_claims(report: Mapping, png: str | Path) -> Path | None:
         ax.set_xticks([0, 1], [c["arm"], c["baseline"]], fontsize=7, rotation=15)
         ax.set_title(f"{c['metric']}: {'holds' if c['holds'] else 'does not hold'}", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    for ax in list(axes.flat)[len(claims) :]:
-        ax.axis("off")
     fig.suptitle(f"{report['bundle']}: claims (mean ± sd over seeds {report['seeds']})", fontsize=10)
     return _save(fig, png)
+
+
+def _panels(count: int, max_cols: int, panel_size: tuple[float, float]) -> tuple[plt.Figure, np.ndarray]:
+    """A figure with ``count`` panels in rows of at most ``max_cols``; the unused panels are hidden."""
+    cols = min(max_cols, count)
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False)
+    for ax in list(axes.flat)[count:]:
+        ax.axis("off")
+    return fig, axes
 
 
 def _save(fig: plt.Figure, png: str | Path) -> Path:

@@ -4,22 +4,18 @@ experiment's metric helpers."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 import torch
 from monai.bundle import ConfigParser
 from monai.metrics import MultiScaleSSIMMetric, PSNRMetric, SSIMMetric
 
-from monai_xrgan.data.demo import make_demo_dataset
 from monai_xrgan.evaluation.experiments.diffusionxray_drr import EXPERIMENT, FLOOR, SAMPLERS, _cnr_ratio
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError
 
 from helpers.bundles import BUNDLES, TINY
+from helpers.reproduce import run_reproduce
 
 BUNDLE = "diffusionxray_drr"
 METRICS = {"psnr", "ssim", "ms_ssim", "nodule_cnr", "nodule_cnr_ratio", "seconds_per_image"}
@@ -45,17 +41,11 @@ def test_cnr_ratio_needs_nodules_that_stand_out_in_the_input():
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle = shutil.copytree(BUNDLES / BUNDLE, tmp_path / BUNDLE)
-    data = bundle / "eval" / "report" / "data"
-    make_demo_dataset("diffusionxray", data, **TINY[BUNDLE].demo)  # the shared data, tiny (2 test pairs, 2 DRRs)
-    command = [sys.executable, "-m", "monai_xrgan.bundle", "reproduce", str(bundle), "--seeds", "0",
-               *TINY[BUNDLE].overrides]  # fmt: skip
-    # one thread per step: the tiny network's many small ops spin-wait for a second thread on a busy machine
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stdout[-6000:]
+    # the shared data, tiny (2 test pairs, 2 DRRs); one thread: the tiny network's many small ops spin-wait otherwise
+    bundle, report = run_reproduce(BUNDLE, tmp_path, TINY[BUNDLE].overrides, demo=("diffusionxray", TINY[BUNDLE].demo),
+                                   threads=1)  # fmt: skip
     report_dir = bundle / "eval" / "report"
-    report = json.loads((report_dir / "report.json").read_text())
+    data = report_dir / "data"
     rows = {row["arm"]: row for row in report["rows"]}
     assert set(rows) == {*SAMPLERS, FLOOR} and report["seeds"] == [0]
     assert all(set(row["metrics"]) == METRICS for row in rows.values())

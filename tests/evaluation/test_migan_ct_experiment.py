@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
-from monai_xrgan.data.demo import make_demo_dataset
 from monai_xrgan.evaluation.experiments.migan_ct import EXPERIMENT, GENERATOR_ARMS
 
-from helpers.bundles import BUNDLES, TINY
+from helpers.bundles import TINY
+from helpers.reproduce import run_reproduce
 
 #: the tests' tiny networks and one epoch of everything (GAN and classifiers)
 TINY_REPRODUCE = [*TINY["migan_ct"].overrides, "--classifier_epochs", "1", "--classifier_widen_factor", "0.25"]
@@ -21,16 +15,11 @@ TINY_REPRODUCE = [*TINY["migan_ct"].overrides, "--classifier_epochs", "1", "--cl
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    outputs = shutil.ignore_patterns("eval", "models", "checkpoints", "runs", "data")  # of earlier runs in the repo
-    bundle = shutil.copytree(BUNDLES / "migan_ct", tmp_path / "migan_ct", ignore=outputs)
-    # the runner generates the demo data only when there is none: a tiny one (one patient per split and domain)
-    make_demo_dataset("migan", bundle / "eval" / "report" / "data", **TINY["migan_ct"].demo)
-    command = [sys.executable, "-m", "monai_xrgan.bundle", "reproduce", str(bundle), "--seeds", "0", *TINY_REPRODUCE]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}  # tiny networks: one thread is enough
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stdout[-6000:]
+    # a tiny shared demo dataset (one patient per split and domain); tiny networks: one thread is enough
+    bundle, report = run_reproduce(
+        "migan_ct", tmp_path, TINY_REPRODUCE, demo=("migan", TINY["migan_ct"].demo), threads=1
+    )
     report_dir = bundle / "eval" / "report"
-    report = json.loads((report_dir / "report.json").read_text())
     rows = {row["arm"]: row for row in report["rows"]}
     generators = [arm for arm, _, _ in GENERATOR_ARMS]
     assert list(rows) == [*generators, "real", *(f"real+{arm}" for arm in generators)] and report["seeds"] == [0]

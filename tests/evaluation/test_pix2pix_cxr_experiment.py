@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 from monai_xrgan.evaluation.experiments.pix2pix_cxr import (
@@ -18,7 +12,8 @@ from monai_xrgan.evaluation.experiments.pix2pix_cxr import (
     TRANSLATION_ARMS,
 )
 
-from helpers.bundles import BUNDLES, TINY
+from helpers.bundles import TINY
+from helpers.reproduce import run_reproduce
 
 #: the bundle's tiny overrides (64², an 8-channel generator, one epoch) and one classifier epoch
 TINY_REPRODUCE = [*TINY["pix2pix_cxr"].overrides, "--classifier_epochs", "1"]
@@ -27,13 +22,8 @@ CLASSIFIER_METRICS = {"accuracy", "macro_f1", "covid_f1", "covid_sensitivity", "
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle = shutil.copytree(BUNDLES / "pix2pix_cxr", tmp_path / "pix2pix_cxr")
-    command = [sys.executable, "-m", "monai_xrgan.bundle", "reproduce", str(bundle), "--seeds", "0", *TINY_REPRODUCE]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stdout[-6000:]
+    bundle, report = run_reproduce("pix2pix_cxr", tmp_path, TINY_REPRODUCE)
     report_dir = bundle / "eval" / "report"
-    report = json.loads((report_dir / "report.json").read_text())
     rows = {row["arm"]: row for row in report["rows"]}
     assert list(rows) == [*TRANSLATION_ARMS, *CLASSIFIER_ARMS] and report["seeds"] == [0]
     assert set(rows["pix2pix"]["metrics"]) == set(rows["identity"]["metrics"]) == {*IMAGE_METRICS, *LESION_METRICS}

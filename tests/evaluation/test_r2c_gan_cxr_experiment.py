@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 from monai_xrgan.evaluation.experiments.r2c_gan_cxr import ARMS, EXPERIMENT, IMAGE_METRICS, PSNR_CAP
 
-from helpers.bundles import BUNDLES
+from helpers.reproduce import run_reproduce
 
 #: smaller than the experiment's defaults: a 4-channel generator, one epoch, one classifier epoch
 TINY_REPRODUCE = ["--base_channels", "4", "--max_epochs", "1", "--classifier_epochs", "1"]
@@ -20,13 +14,8 @@ TINY_REPRODUCE = ["--base_channels", "4", "--max_epochs", "1", "--classifier_epo
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle = shutil.copytree(BUNDLES / "r2c_gan_cxr", tmp_path / "r2c_gan_cxr")
-    command = [sys.executable, "-m", "monai_xrgan.bundle", "reproduce", str(bundle), "--seeds", "0", *TINY_REPRODUCE]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stdout[-6000:]
+    bundle, report = run_reproduce("r2c_gan_cxr", tmp_path, TINY_REPRODUCE)
     report_dir = bundle / "eval" / "report"
-    report = json.loads((report_dir / "report.json").read_text())
     rows = {row["arm"]: row for row in report["rows"]}
     assert set(rows) == set(ARMS) and report["seeds"] == [0]
     assert set(rows["r2c_gan"]["metrics"]) == {*IMAGE_METRICS, "accuracy", "covid_f1", "clean_psnr"}

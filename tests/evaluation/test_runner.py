@@ -11,8 +11,10 @@ from monai_xrgan.evaluation import ClaimSpec, Experiment, SeedRun, StepFailedErr
 from monai_xrgan.evaluation.runner import CARD_BEGIN, CARD_END
 
 METADATA = {"name": "toy", "version": "0.1.0"}
-LOGGING = "[loggers]\nkeys=root\n[handlers]\nkeys=h\n[formatters]\nkeys=f\n[logger_root]\nlevel=INFO\nhandlers=h\n" \
+LOGGING = (
+    "[loggers]\nkeys=root\n[handlers]\nkeys=h\n[formatters]\nkeys=f\n[logger_root]\nlevel=INFO\nhandlers=h\n"
     "[handler_h]\nclass=StreamHandler\nlevel=INFO\nformatter=f\nargs=(sys.stdout,)\n[formatter_f]\nformat=%(message)s\n"
+)
 
 
 def _toy_bundle(root: Path) -> Path:
@@ -48,7 +50,10 @@ def _seed_rows(run: SeedRun) -> list[dict]:
 
 EXPERIMENT = Experiment(
     bundle="toy",
-    claims=[ClaimSpec("method beats floor", "value", "method", "floor"), ClaimSpec("reverse", "value", "floor", "method")],
+    claims=[
+        ClaimSpec("method beats floor", "value", "method", "floor"),
+        ClaimSpec("reverse", "value", "floor", "method"),
+    ],
     run_seed=_seed_rows,
     notes="A toy experiment.",
 )
@@ -65,7 +70,9 @@ def toy(tmp_path) -> Path:
 
 def test_override_order_and_the_seed_zero_data_step(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(SeedRun, "_execute", lambda self, step, configs, overrides, arm: calls.append((step, overrides)))
+    monkeypatch.setattr(
+        SeedRun, "_execute", lambda self, step, configs, overrides, arm: calls.append((step, overrides))
+    )
     run = SeedRun(tmp_path / "b", 2, tmp_path / "b" / "eval" / "report", defaults=["--x", "1"], overrides=["--x", "2"])
     run.run("train", ["train.json"], ["--x", "3"], tag="arm")
     (step, data_overrides), (_, overrides) = calls
