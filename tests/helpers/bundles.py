@@ -84,7 +84,7 @@ class Tiny:
 #: every bundle in bundles/ must be listed here (tests/bundles/test_lifecycle.py checks it)
 TINY = {
     "migan_ct": Tiny(
-        demo={"size": 32, "num_train": 1, "num_train_mild": 1, "num_val": 1, "num_test": 1},
+        demo={"size": 32, "num_train": 1, "num_train_mild": 1, "num_val": 1, "num_test": 1, "slice_step": 4},
         overrides=["--image_size", 32, "--base_channels", 8, "--num_res_blocks", 1, "--d_base_channels", 8,
                    "--d_num_layers", 5, "--num_workers", 0, "--max_epochs", 1, "--batch_size", 4, "--n_critic", 2],
         net_override={"base_channels": 8, "num_res_blocks": 1},
