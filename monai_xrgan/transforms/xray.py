@@ -19,16 +19,28 @@ import torch
 from monai.config import KeysCollection
 from monai.data import MetaTensor, NibabelReader, PILReader, PydicomReader
 from monai.data.meta_obj import get_track_meta
-from monai.transforms import Compose, InvertibleTransform, LoadImage, MapTransform, Resized, SpatialPadd, Transform
-from monai.utils import MetaKeys, TransformBackends, convert_to_tensor
+from monai.transforms import (
+    Compose,
+    InvertibleTransform,
+    LoadImage,
+    MapTransform,
+    Resize,
+    Resized,
+    SpatialPadd,
+    Transform,
+)
+from monai.utils import MetaKeys, TransformBackends, convert_to_dst_type, convert_to_tensor
 from PIL import Image
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line
 
 __all__ = [
+    "XRAY_MODALITIES",
     "XRayMeta",
     "XRayDicomReader",
+    "AntialiasedResize",
+    "AntialiasedResized",
     "LoadXRay",
     "LoadXRayd",
     "XRayToModelRange",
@@ -42,6 +54,9 @@ logger = logging.getLogger(__name__)
 _PIL_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".bmp": "bmp", ".tif": "tiff", ".tiff": "tiff"}
 _DICOM_SUFFIXES = (".dcm", ".dicom")
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights, as PIL's convert("L")
+#: DICOM modalities of projection radiographs (computed, digital, digital radiography, radiographic imaging, other)
+XRAY_MODALITIES = ("CR", "DX", "DR", "RG", "OT")
+_OVERRIDE = "allow_non_radiograph"  # the config key / argument that accepts other inputs with a warning
 
 
 class XRayMeta:
@@ -96,15 +111,22 @@ class XRayDicomReader(PydicomReader):
     Files without *ImageOrientationPatient*/*ImagePositionPatient* (CR/DX) get an affine from *PixelSpacing*
     (or *ImagerPixelSpacing*) instead of MONAI's identity-affine warning.
 
+    A file whose *Modality* is not one of :data:`XRAY_MODALITIES` (an MR or CT image) or that holds several frames
+    is refused in one line, unless ``allow_non_radiograph`` accepts it with a warning (the first frame is used).
+
     Args:
         apply_voi: apply the VOI LUT / window of the file (the first one when there are several).
         prune_metadata: keep only the geometry tags in the metadata; by default all DICOM tags are kept.
+        allow_non_radiograph: accept other modalities and multi-frame files (first frame) with a warning.
         kwargs: the other :class:`~monai.data.PydicomReader` arguments (``swap_ij`` stays ``True`` by default).
     """
 
-    def __init__(self, apply_voi: bool = True, prune_metadata: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, apply_voi: bool = True, prune_metadata: bool = False, allow_non_radiograph: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(prune_metadata=prune_metadata, **kwargs)
         self.apply_voi = apply_voi
+        self.allow_non_radiograph = allow_non_radiograph
 
     def verify_suffix(self, filename: Sequence[os.PathLike] | os.PathLike) -> bool:
         """Return ``True`` only when every name is a DICOM file (``DICM`` preamble or ``.dcm``/``.dicom`` suffix)."""
@@ -133,14 +155,10 @@ class XRayDicomReader(PydicomReader):
                 f"{filename}: is a DICOM object without pixel data (SOP class {img.SOPClassUID}); "
                 "remove it from the datalist."
             )
+        self._check_radiograph(img, filename)
         frames = int(img.get("NumberOfFrames", 1) or 1)
-        if frames > 1:
-            raise InputFileError(
-                f"{filename}: is a multi-frame DICOM with {frames} frames; this bundle needs a single-frame 2-D "
-                "radiograph, export one frame or remove it from the datalist."
-            )
         try:
-            arr = img.pixel_array
+            arr = img.pixel_array if frames == 1 else pydicom.pixels.pixel_array(img, index=0)
         except Exception as err:
             raise InputFileError(
                 f"{filename}: corrupt DICOM, its pixel data cannot be decoded ({one_line(err)}); "
@@ -158,6 +176,25 @@ class XRayDicomReader(PydicomReader):
             arr = lo + hi - arr
         return np.asarray(arr, dtype=np.float32)
 
+    def _check_radiograph(self, img: pydicom.Dataset, filename: Any) -> None:
+        """Refuse (or accept with a warning) a file that is not a single-frame projection radiograph."""
+        modality = str(img.get("Modality", "OT") or "OT").upper()
+        frames = int(img.get("NumberOfFrames", 1) or 1)
+        problems = []
+        if modality not in XRAY_MODALITIES:
+            problems.append(f"a {modality} image (DICOM Modality {modality}, not one of {'/'.join(XRAY_MODALITIES)})")
+        if frames > 1:
+            problems.append(f"a multi-frame DICOM with {frames} frames")
+        if not problems:
+            return
+        what = " and ".join(problems)
+        if not self.allow_non_radiograph:
+            raise InputFileError(
+                f"{filename}: is {what}; this bundle needs a single-frame 2-D radiograph, remove it from the datalist "
+                f"or set {_OVERRIDE}=True to use it anyway{' (first frame)' if frames > 1 else ''}."
+            )
+        logger.warning("%s: is %s; used anyway (%s=True)%s.", filename, what, _OVERRIDE, ", first frame" * (frames > 1))
+
     def _to_display(self, arr: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
         arr = apply_modality_lut(arr, ds)
         return apply_voi_lut(arr, ds) if self.apply_voi else arr
@@ -173,7 +210,12 @@ class XRayDicomReader(PydicomReader):
         return float(np.min(levels)), float(np.max(levels))
 
     def _get_meta_dict(self, img: pydicom.Dataset) -> dict:
-        meta = super()._get_meta_dict(img)
+        pixels = img.pop("PixelData", None)  # decoded already: spare its base64 JSON copy, which is dropped anyway
+        try:
+            meta = super()._get_meta_dict(img)
+        finally:
+            if pixels is not None:
+                img["PixelData"] = pixels
         meta[XRayMeta.FORMAT] = "dicom"
         meta[XRayMeta.BITS] = int(img.get("BitsStored", 0) or img.get("BitsAllocated", 0) or 0)
         meta[XRayMeta.PHOTOMETRIC] = str(img.get("PhotometricInterpretation", "MONOCHROME2")).upper()
@@ -224,18 +266,24 @@ class LoadXRay(Transform):
     log line names the file); a NIfTI of shape ``(X, Y)`` or ``(X, Y, 1)`` is a 2-D image. Intensities are
     min-max scaled (a constant image becomes 0) and the metadata gains the keys of :class:`XRayMeta`.
 
-    User mistakes raise a one-line ``FileNotFoundError``/``ValueError`` that starts with the file path.
+    User mistakes raise a one-line ``FileNotFoundError``/``ValueError`` that starts with the file path. A DICOM
+    file that is not a radiograph (see :class:`XRayDicomReader`), a multi-frame file or a 3-D volume is refused unless
+    ``allow_non_radiograph`` accepts it with a warning (first frame, middle slice of a volume along its third axis).
 
     Args:
         keep_dicom_tags: keep every DICOM tag in the metadata (``False`` keeps only the geometry tags, which
             collates more easily when batching DICOM files with different tag sets).
         apply_voi: apply the DICOM VOI LUT / window.
+        allow_non_radiograph: accept other DICOM modalities, multi-frame files and 3-D volumes with a warning.
     """
 
     backend = [TransformBackends.TORCH]
 
-    def __init__(self, keep_dicom_tags: bool = True, apply_voi: bool = True) -> None:
-        self.dicom_reader = XRayDicomReader(apply_voi=apply_voi, prune_metadata=not keep_dicom_tags)
+    def __init__(self, keep_dicom_tags: bool = True, apply_voi: bool = True, allow_non_radiograph: bool = False) -> None:
+        self.allow_non_radiograph = allow_non_radiograph
+        self.dicom_reader = XRayDicomReader(
+            apply_voi=apply_voi, prune_metadata=not keep_dicom_tags, allow_non_radiograph=allow_non_radiograph
+        )
         self.nifti_reader = NibabelReader()
         self.pil_reader = PILReader(converter=_pil_supported_mode)
         self.loader = LoadImage(
@@ -288,21 +336,26 @@ class LoadXRay(Transform):
         if len(spatial) < 2 or min(spatial[:2]) < 2:
             raise InputFileError(f"{path}: has shape {tuple(data.shape)}, which is not a 2-D image; check the file.")
         if any(s != 1 for s in spatial[2:]):
-            raise InputFileError(
-                f"{path}: is a 3-D volume of shape {spatial}; this bundle needs a 2-D frontal radiograph of shape "
-                "(X, Y) or (X, Y, 1), extract or project one slice first."
-            )
+            if not self.allow_non_radiograph:
+                raise InputFileError(
+                    f"{path}: is a 3-D volume of shape {spatial}; this bundle needs a 2-D frontal radiograph of shape "
+                    f"(X, Y) or (X, Y, 1), extract or project one slice first (or set {_OVERRIDE}=True to use the "
+                    "middle slice)."
+                )
+            logger.warning("%s: is a 3-D volume of shape %s; its middle slice is used (%s=True).", path, spatial, _OVERRIDE)
+            data = data.reshape(channels, *spatial[:2], -1)
+            data = data[..., data.shape[-1] // 2]
         data = data.reshape(channels, *spatial[:2])
         photometric = meta.get(XRayMeta.PHOTOMETRIC, "MONOCHROME2")
         if channels > 1:
             data = self._to_grey(data, path, fmt, meta)
             if fmt != "dicom":
                 photometric = meta.get("mode") or f"{channels}-channel"
-        data = data.to(torch.float64)
-        if not torch.isfinite(data).all():
+        data = data.to(torch.float32)
+        lo, hi = (float(v) for v in torch.aminmax(data))  # NaN propagates to both, inf shows in one of them
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             raise InputFileError(f"{path}: contains NaN or infinite values; fix or re-export the image.")
-        lo, hi = float(data.min()), float(data.max())
-        scaled = (data - lo) / (hi - lo) if hi > lo else torch.zeros_like(data)
+        scaled = (data - lo).mul_(1.0 / (hi - lo)) if hi > lo else torch.zeros_like(data)
         if fmt == "dicom":
             bits = int(meta.get(XRayMeta.BITS, 0))
         elif fmt == "nifti":
@@ -341,6 +394,7 @@ class LoadXRayd(MapTransform):
         keys: keys of the paths to load.
         keep_dicom_tags: see :class:`LoadXRay`.
         apply_voi: see :class:`LoadXRay`.
+        allow_non_radiograph: see :class:`LoadXRay`.
         allow_missing_keys: don't raise when a key is missing.
     """
 
@@ -351,10 +405,13 @@ class LoadXRayd(MapTransform):
         keys: KeysCollection,
         keep_dicom_tags: bool = True,
         apply_voi: bool = True,
+        allow_non_radiograph: bool = False,
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
-        self.loader = LoadXRay(keep_dicom_tags=keep_dicom_tags, apply_voi=apply_voi)
+        self.loader = LoadXRay(
+            keep_dicom_tags=keep_dicom_tags, apply_voi=apply_voi, allow_non_radiograph=allow_non_radiograph
+        )
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
@@ -452,10 +509,53 @@ class XRayToModelRanged(MapTransform, InvertibleTransform):
         return d
 
 
+class AntialiasedResize(Resize):
+    """:class:`~monai.transforms.Resize` whose anti-aliased downsampling uses torch's separable antialiased kernels.
+
+    MONAI smooths the full-resolution image with a Gaussian before interpolating (about 1 s for a 2k radiograph on
+    one thread); ``torch.nn.functional.interpolate(..., antialias=True)`` widens the bilinear/bicubic kernel by the
+    scale factor instead (PIL's resampling filters), some 50 times faster. The geometry, the metadata and the
+    inverse are :class:`~monai.transforms.Resize`'s. Other modes, an explicit ``anti_aliasing_sigma``, upsampling
+    and lazy execution fall back to :class:`~monai.transforms.Resize`.
+    """
+
+    def __call__(  # type: ignore[override]
+        self,
+        img: torch.Tensor,
+        mode: str | None = None,
+        align_corners: bool | None = None,
+        anti_aliasing: bool | None = None,
+        anti_aliasing_sigma: Sequence[float] | float | None = None,
+        dtype: Any = None,
+        lazy: bool | None = None,
+    ) -> torch.Tensor:
+        mode = self.mode if mode is None else mode
+        anti_aliasing = self.anti_aliasing if anti_aliasing is None else anti_aliasing
+        sigma = self.anti_aliasing_sigma if anti_aliasing_sigma is None else anti_aliasing_sigma
+        fast = anti_aliasing and sigma is None and mode in ("bilinear", "bicubic") and not (self.lazy or lazy)
+        out = super().__call__(img, mode, align_corners, anti_aliasing and not fast, sigma, dtype, lazy)
+        if not fast or all(o >= i for o, i in zip(out.shape[1:], img.shape[1:])):
+            return out
+        align = self.align_corners if align_corners is None else align_corners
+        src = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        smooth = torch.nn.functional.interpolate(
+            src[None], size=tuple(out.shape[1:]), mode=mode, align_corners=align, antialias=True
+        )[0]
+        return convert_to_dst_type(smooth, out, dtype=torch.float32)[0]  # same meta and trace as ``out``
+
+
+class AntialiasedResized(Resized):
+    """Dictionary version of :class:`AntialiasedResize` (same arguments as :class:`~monai.transforms.Resized`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resizer = AntialiasedResize(self.resizer.spatial_size, self.resizer.size_mode, lazy=self.lazy)
+
+
 class XRayPreprocessd(Compose):
     """The whole preprocessing of a radiograph bundle, invertible with :class:`monai.transforms.Invertd`.
 
-    :class:`LoadXRayd` → :class:`~monai.transforms.Resized` (aspect kept, longest side ``spatial_size``) →
+    :class:`LoadXRayd` → :class:`AntialiasedResized` (aspect kept, longest side ``spatial_size``) →
     :class:`~monai.transforms.SpatialPadd` to a ``spatial_size`` square (symmetric, black) →
     :class:`XRayToModelRanged` (``[0, 1]`` → ``out_range``). ``Invertd(keys="pred", transform=<this>,
     orig_keys="image", nearest_interp=False)`` takes a model output back to the input's size and ``[0, 1]``.
@@ -467,7 +567,11 @@ class XRayPreprocessd(Compose):
         mode: interpolation of the resize (and of its inverse), see :class:`~monai.transforms.Resize`.
         anti_aliasing: smooth before downsampling.
         keep_dicom_tags: keep every DICOM tag in the metadata, see :class:`LoadXRay`.
+        allow_non_radiograph: accept other DICOM modalities, multi-frame files and 3-D volumes with a warning.
         allow_missing_keys: don't raise when a key is missing.
+
+    A nested ``Compose`` counts as random for :class:`monai.data.CacheDataset`; build datasets with
+    :func:`monai_xrgan.data.datasets.xray_dataset`, which inlines this one so that its steps are cached.
     """
 
     def __init__(
@@ -478,6 +582,7 @@ class XRayPreprocessd(Compose):
         mode: str = "bilinear",
         anti_aliasing: bool = True,
         keep_dicom_tags: bool = True,
+        allow_non_radiograph: bool = False,
         allow_missing_keys: bool = False,
     ) -> None:
         size = int(spatial_size)
@@ -485,8 +590,13 @@ class XRayPreprocessd(Compose):
             raise ConfigError(f"spatial_size must be an integer >= 2 (one side of the square), got {spatial_size!r}.")
         super().__init__(
             [
-                LoadXRayd(keys, keep_dicom_tags=keep_dicom_tags, allow_missing_keys=allow_missing_keys),
-                Resized(
+                LoadXRayd(
+                    keys,
+                    keep_dicom_tags=keep_dicom_tags,
+                    allow_non_radiograph=allow_non_radiograph,
+                    allow_missing_keys=allow_missing_keys,
+                ),
+                AntialiasedResized(
                     keys,
                     spatial_size=size,
                     size_mode="longest",
