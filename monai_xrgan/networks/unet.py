@@ -33,7 +33,7 @@ class Pix2PixUNet(nn.Module):
     convolutions, LeakyReLU(0.2) before every encoder convolution but the first, batch norm after every encoder
     convolution but the first and the innermost; decoder blocks ReLU -> 4x4 stride-2 transposed convolution ->
     batch norm, dropout in the 512-channel blocks between the innermost and level 4, and a biased outermost
-    transposed convolution followed by tanh. Convolutions followed by batch norm have no bias.
+    transposed convolution followed by tanh (with ``residual``: see below). Convolutions followed by batch norm have no bias.
 
     Args:
         in_channels: channels of the input image (1 for grey radiographs).
@@ -42,6 +42,9 @@ class Pix2PixUNet(nn.Module):
         base_channels: channels of the first encoder level (``ngf``).
         dropout: dropout probability of the inner decoder blocks (0 disables them).
         dropout_in_eval: keep dropout active in eval mode (the reference's test-time behaviour).
+        residual: predict a change of the input instead of a new image, ``tanh(atanh(x) + U(x))`` with the
+            outermost transposed convolution initialised at zero, so that the untrained generator returns its input
+            (not part of the reference; needs ``in_channels == out_channels`` and inputs in ``[-1, 1]``).
     """
 
     def __init__(
@@ -52,11 +55,18 @@ class Pix2PixUNet(nn.Module):
         base_channels: int = 64,
         dropout: float = 0.5,
         dropout_in_eval: bool = False,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"num_downs must be at least 5 (the reference's smallest U-Net), got {num_downs}.")
+        if residual and in_channels != out_channels:
+            raise ValueError(
+                f"residual=True adds the output to the input and needs in_channels == out_channels, got "
+                f"{in_channels} and {out_channels}; set residual=False."
+            )
         self.num_downs = num_downs
+        self.residual = residual
         channels = [base_channels * min(2**i, 8) for i in range(num_downs)]
         innermost = num_downs - 1
 
@@ -74,7 +84,9 @@ class Pix2PixUNet(nn.Module):
         for level in range(innermost, -1, -1):
             in_ch = channels[level] if level == innermost else 2 * channels[level]
             if level == 0:
-                layers = [nn.ReLU(inplace=True), nn.ConvTranspose2d(in_ch, out_channels, 4, 2, 1, bias=True), nn.Tanh()]
+                layers = [nn.ReLU(inplace=True), nn.ConvTranspose2d(in_ch, out_channels, 4, 2, 1, bias=True)]
+                if not residual:  # the residual output applies tanh after adding the input (forward)
+                    layers.append(nn.Tanh())
             else:
                 layers = [
                     nn.ReLU(inplace=True),
@@ -87,6 +99,9 @@ class Pix2PixUNet(nn.Module):
             self.decoders.append(nn.Sequential(*layers))
 
         self.apply(normal_init)
+        if residual:  # zero change at initialisation: the generator starts as the identity
+            nn.init.zeros_(self.decoders[-1][-1].weight)
+            nn.init.zeros_(self.decoders[-1][-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         factor = 2**self.num_downs
@@ -104,4 +119,7 @@ class Pix2PixUNet(nn.Module):
             if i > 0:
                 h = torch.cat([skips[self.num_downs - 1 - i], h], dim=1)
             h = decoder(h)
+        if self.residual:
+            # input clamped to ±0.999 before atanh (min-max scaled images reach ±1): error ≤ 1e-3 at init
+            return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + h)
         return h

@@ -80,3 +80,29 @@ def test_torchscript_export_matches_eager():
     scripted = torch.jit.script(net)
     with torch.no_grad():
         torch.testing.assert_close(scripted(x), net(x))
+
+
+def test_residual_generator_starts_as_the_identity():
+    x = torch.rand(2, 1, 64, 64) * 2 - 1
+    net = Pix2PixUNet(1, 1, num_downs=6, base_channels=8, residual=True, dropout_in_eval=True).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), x, atol=1e-3, rtol=0)  # clamped to ±0.999 before atanh
+        plain = Pix2PixUNet(1, 1, num_downs=6, base_channels=8)
+        assert (plain(x) - x).abs().mean() > 0.1  # the reference's generator does not
+    assert n_params(net) == n_params(plain)
+    with pytest.raises(ValueError, match="in_channels == out_channels"):
+        Pix2PixUNet(1, 3, num_downs=6, residual=True)
+
+
+def test_residual_generator_learns_a_change():
+    x = torch.rand(4, 1, 32, 32) * 1.6 - 0.8
+    target = (x + 0.3 * (x > 0)).clamp(-1, 1)
+    net = Pix2PixUNet(1, 1, num_downs=5, base_channels=8, dropout=0.0, residual=True)
+    opt = torch.optim.Adam(net.parameters(), 2e-3)
+    start = torch.nn.functional.l1_loss(net(x), target).item()
+    for _ in range(60):
+        opt.zero_grad()
+        loss = torch.nn.functional.l1_loss(net(x), target)
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.5 * start  # the zero-initialised output layer does not block the gradient

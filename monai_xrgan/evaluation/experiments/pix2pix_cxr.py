@@ -51,14 +51,16 @@ CURVES = ("loss_g_gan", "loss_g_l1", "loss_d", "val_ssim", "val_psnr", "val_mae"
 #: postfix of the generated images (``inference.json``'s ``SaveXRayd``)
 GENERATED_POSTFIX = "covid_synthetic"
 
+#: pix2pix runs at the bundle's demo defaults (64², width 32, 6 epochs, residual generator); smaller classifiers
 DEFAULTS = (
-    "--image_size", "64", "--network_def#base_channels", "32", "--max_epochs", "6", "--num_workers", "0",
-    "--classifier_arch", "resnet18", "--classifier_epochs", "6", "--classifier_lr", "0.001",
+    "--num_workers", "0", "--classifier_arch", "resnet18", "--classifier_epochs", "6", "--classifier_lr", "0.001",
 )  # fmt: skip
 
 NOTES = (
-    "Demo-scale settings (to fit ~5 CPU-minutes per seed on 2 cores): 64×64 phantom radiographs; pix2pix with "
-    "generator and PatchGAN width 32 (instead of 64), 6 epochs on 64 training pairs; classifiers are "
+    "Demo-scale settings (to fit ~5 CPU-minutes per seed on 2 cores): 64×64 phantom radiographs; pix2pix at the "
+    "bundle's demo defaults: residual generator (`tanh(atanh(x) + U(x))`, starts as the identity; not in the "
+    "reference), generator and PatchGAN width 32 (instead of 64), batch 1, 6 epochs on 64 training pairs; "
+    "classifiers are "
     "ResNet-18 from scratch (the paper's ResNet-50 is `--classifier_arch resnet50`), Adam 1e-3, batch 16, and every "
     "classifier arm takes the same number of optimiser steps (6 epochs × the batches of one pass over the largest "
     "training set). Classification: 140 real training images (64 normal, 64 viral pneumonia, 12 COVID-19); the "
@@ -69,8 +71,8 @@ NOTES = (
     "|output − input| inside the phantom's COVID-19 opacities vs the rest of the lungs, `lung_change_share` the share of "
     "|output − input| inside the lungs; a copy of the input (Δ = 0) gets the floor 0 of both, `target` is the true "
     "change of the pairs (the ceiling). The generator was trained on 64 pairs whose targets are real (phantom) "
-    "COVID-19 images of other patients: the synthetic arm carries information from 64 COVID-19 images that the "
-    "`real` classifier never sees."
+    "COVID-19 images of other patients than the classification set's: the synthetic arm carries information from "
+    "64 COVID-19 images that the `real` classifier never sees."
 )
 
 
