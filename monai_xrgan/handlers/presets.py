@@ -44,7 +44,7 @@ def train_handlers(
     greater_is_better: bool = True,
     resume: bool = True,
     pretrained: str | os.PathLike | None = None,
-    n_saved: int = 1,
+    n_saved: int = 2,
 ) -> list[Any]:
     """Handlers of a training run, in the order they must run at each epoch end.
 

@@ -32,7 +32,7 @@ def trained(tmp_path_factory, pix2pix_demo):
 def test_train_writes_checkpoints_best_model_and_tensorboard(trained):
     root, log = trained
     assert (root / "models" / "model.pt").is_file() and (root / "models" / "discriminator.pt").is_file()
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
     assert "val_ssim" in log and "Epoch: 2/2" in log  # plain log lines (not a terminal)
     events = EventAccumulator(str(root / "runs")).Reload()
     assert {"loss_g", "loss_d", "val_ssim", "val_psnr", "val_mae"} <= set(events.Tags()["scalars"])

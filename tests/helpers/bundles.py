@@ -38,7 +38,7 @@ def check_resume_after_crash(bundle: str, root: Path, overrides: Sequence[object
     second = run_bundle(bundle, ["train.json"], common)
     assert "Resumed from" in second.stdout and "at epoch 1/2" in second.stdout
     assert "Epoch: 1/2" not in second.stdout and "Epoch: 2/2" in second.stdout
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
 
 
 class Tiny:
@@ -111,8 +111,8 @@ TINY = {
         wrong_architecture=["--base_channels", 8],
     ),
     "diffusionxray_drr": Tiny(
-        demo={"size": 64, "num_train": 4, "num_val": 2, "num_test": 2, "num_train_drr": 2, "num_test_drr": 2,
-              "ct_size": 48},
+        demo={"size": 32, "num_train": 4, "num_val": 2, "num_test": 2, "num_train_drr": 2, "num_test_drr": 2,
+              "num_test_drr_ood": 2, "ct_size": 48},
         overrides=["--image_size", 32, "--network_def#channels", "[8,16,16]", "--network_def#num_head_channels", 8,
                    "--network_def#norm_num_groups", 8, "--num_inference_steps", 2, "--batch_size", 1,
                    "--num_workers", 0, "--max_epochs", 1],
