@@ -42,7 +42,11 @@ setup(
             "google-auth>=2.29.0", "girder-client>=3.2.3", "pynrrd>=1.0.0", "SimpleITK>=2.3",
             "setuptools; python_version >= '3.12'",
         ],  # fmt: skip
-        "test": ["pytest>=7.4", "pytest-timeout>=2.1", "onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18"],
+        # pydicom-data (MIT): real DICOM test files (compressed syntaxes, LUT sequences, multi-frame, a 2k CR)
+        "test": [
+            "pytest>=7.4", "pytest-timeout>=2.1", "onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18",
+            "pydicom-data>=1.0",
+        ],  # fmt: skip
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -3,5 +3,6 @@
 
 from monai_xrgan.data.datalists import datalist_from_folder, load_datalist
 from monai_xrgan.data.io import write_dicom, write_png
+from monai_xrgan.data.loaders import GuardedDataLoader
 
-__all__ = ["load_datalist", "datalist_from_folder", "write_png", "write_dicom"]
+__all__ = ["load_datalist", "datalist_from_folder", "write_png", "write_dicom", "GuardedDataLoader"]

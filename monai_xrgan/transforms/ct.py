@@ -74,6 +74,19 @@ logger = logging.getLogger(__name__)
 _NIFTI_SUFFIXES = (".nii", ".nii.gz")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _AXIS_LABELS = (("L", "R"), ("P", "A"), ("I", "S"))
+#: DICOM modalities of projection radiographs, refused as CT input
+_RADIOGRAPH_MODALITIES = ("CR", "DX", "DR", "RG", "MG", "XA", "RF", "PX", "IO")
+
+
+def _not_a_radiograph(path: str, ds: pydicom.Dataset) -> None:
+    """Refuse a DICOM radiograph given as CT input, in one line."""
+    modality = str(ds.get("Modality", "") or "").upper()
+    if modality in _RADIOGRAPH_MODALITIES:
+        raise InputFileError(
+            f"{path}: is a {modality} radiograph (DICOM Modality {modality}), not a CT slice; this bundle needs a CT "
+            "volume (a folder of CT slices or a NIfTI file) and has no override for radiographs: give it to a 2-D "
+            "X-ray bundle."
+        )
 #: tags every slice of a series needs (geometry, order, decoding)
 _SLICE_TAGS = (
     "SeriesInstanceUID", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "InstanceNumber",
@@ -143,6 +156,7 @@ def _check_series(folder: str, items: list[tuple[str, pydicom.Dataset]]) -> list
     if not items:
         raise InputFileError(f"{folder}: no DICOM files in this folder; a CT series folder holds one file per slice.")
     for path, ds in items:
+        _not_a_radiograph(path, ds)
         missing = [k for k in _SLICE_TAGS if k not in ds]
         if missing:
             raise InputFileError(
@@ -298,6 +312,11 @@ class LoadCT(Transform):
                 "DICOM series."
             )
         elif pydicom.misc.is_dicom(name) or name.lower().endswith((".dcm", ".dicom")):
+            try:
+                header = pydicom.dcmread(name, stop_before_pixels=True)
+            except Exception:  # unreadable: the message below still applies
+                header = pydicom.Dataset()
+            _not_a_radiograph(name, header)
             raise InputFileError(
                 f"{name}: is a single DICOM file; give the folder that holds the whole series of axial slices."
             )
