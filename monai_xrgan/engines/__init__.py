@@ -2,7 +2,12 @@
 
 from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
 from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer
-from monai_xrgan.engines.diffusion import ConcatDiffusionInferer, DiffusionSampler
+from monai_xrgan.engines.diffusion import (
+    ConcatDiffusionInferer,
+    DiffusionSampler,
+    EMATrainer,
+    RestorationPrepareBatch,
+)
 from monai_xrgan.engines.drai import DRAITrainer
 from monai_xrgan.engines.evaluators import ImageTranslationEvaluator
 from monai_xrgan.engines.image_pool import ImagePool
@@ -15,6 +20,8 @@ from monai_xrgan.engines.utils import PrepareBatchDict, PrepareBatchPair
 __all__ = [
     "ConcatDiffusionInferer",
     "DiffusionSampler",
+    "EMATrainer",
+    "RestorationPrepareBatch",
     "DRAITrainer",
     "MUNITTrainer",
     "MultiNetworkTrainer",

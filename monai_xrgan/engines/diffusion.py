@@ -1,29 +1,54 @@
-"""Diffusion inferers: concatenated-condition training forward and reverse-process sampling (DDPM / DDIM / SDEdit).
+"""Residual conditional diffusion (DiffusionXRay stage 2) and reverse-process sampling (DDPM / DDIM / SDEdit).
 
-Training needs no trainer subclass: MONAI's ``SupervisedTrainer`` with ``DiffusionPrepareBatch`` (noise, random
-timesteps and, for a conditional model, the condition image) and :class:`ConcatDiffusionInferer` is the DDPM
-algorithm (Ho et al. 2020, epsilon prediction, MSE loss). :class:`DiffusionSampler` is the inferer evaluators and
-inference configs run: ``sampler(inputs, network)`` returns samples shaped like ``inputs``; :class:`SamplingTime` is the
-evaluator metric of its wall-clock seconds per image.
+Training needs no loss of its own: MONAI's ``SupervisedTrainer`` with :class:`RestorationPrepareBatch` (the diffused
+image, noise, random timesteps, the condition and the target of the configured ``prediction_type``) and
+:class:`ConcatDiffusionInferer` is the algorithm; :class:`EMATrainer` adds an exponential moving average of the
+weights (``torch.optim.swa_utils.AveragedModel``) that validation, inference and export use. With ``residual=True``
+the model diffuses ``HQ - LQ``, so a model that predicts a zero residual returns its LQ input: restoration starts at
+the no-restoration floor. :class:`DiffusionSampler` is the inferer evaluators and inference configs run:
+``sampler(inputs, network)`` returns images shaped like ``inputs`` (LQ added back and clamped for a residual model);
+:class:`SamplingTime` is the evaluator metric of its wall-clock seconds per image.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
+from ignite.engine import Events
 from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from monai.data import MetaTensor
+from monai.engines import SupervisedTrainer
+from monai.engines.utils import DiffusionPrepareBatch
 from monai.inferers import DiffusionInferer, Inferer
-from monai.networks.schedulers import Scheduler
+from monai.networks.schedulers import DDIMScheduler, DDPMScheduler, Scheduler
 from monai.utils import convert_to_dst_type
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
+from monai_xrgan.engines.base import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["ConcatDiffusionInferer", "DiffusionSampler", "SamplingTime"]
+__all__ = [
+    "PREDICTION_TYPES",
+    "ConcatDiffusionInferer",
+    "DiffusionSampler",
+    "EMATrainer",
+    "RestorationPrepareBatch",
+    "SamplingTime",
+]
+
+#: what the network predicts: the noise, the clean (residual) image x0, or the velocity (Salimans & Ho 2022)
+PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
+
+
+def _check_prediction_type(prediction_type: str, key: str = "prediction_type") -> str:
+    if prediction_type not in PREDICTION_TYPES:
+        raise ConfigError(f"{key} must be one of {PREDICTION_TYPES}, got {prediction_type!r}.")
+    return prediction_type
 
 
 class ConcatDiffusionInferer(DiffusionInferer):
@@ -47,24 +72,132 @@ class ConcatDiffusionInferer(DiffusionInferer):
         return super().__call__(inputs, diffusion_model, noise, timesteps, condition, mode, seg)
 
 
+class RestorationPrepareBatch(DiffusionPrepareBatch):
+    """``DiffusionPrepareBatch`` of one training batch: the diffused image, its noise, random timesteps, the condition
+    and the target of ``prediction_type``, as ``SupervisedTrainer`` + :class:`ConcatDiffusionInferer` expect.
+
+    The diffused image ``x0`` is ``batch[image_key] - batch[condition_name]`` with ``residual`` (the restoration
+    residual HQ - LQ), else ``batch[image_key]``; the target is the noise (``"epsilon"``), ``x0`` (``"sample"``) or
+    the velocity ``sqrt(a) * noise - sqrt(1 - a) * x0`` (``"v_prediction"``, from ``scheduler``).
+
+    Args:
+        num_train_timesteps: timesteps are drawn uniformly from ``[0, num_train_timesteps)``.
+        scheduler: the training scheduler (its ``prediction_type`` must be ``prediction_type``).
+        prediction_type: one of :data:`PREDICTION_TYPES`.
+        image_key: batch key of the image to generate (e.g. ``"hq"``).
+        condition_name: batch key of the concatenated condition (e.g. ``"lq"``), ``None`` for an unconditional model.
+        residual: diffuse ``image - condition`` (needs ``condition_name``).
+    """
+
+    def __init__(
+        self,
+        num_train_timesteps: int,
+        scheduler: Scheduler,
+        prediction_type: str = "epsilon",
+        image_key: str = "image",
+        condition_name: str | None = None,
+        residual: bool = False,
+    ) -> None:
+        super().__init__(num_train_timesteps, condition_name)
+        self.prediction_type = _check_prediction_type(prediction_type)
+        if getattr(scheduler, "prediction_type", prediction_type) != prediction_type:
+            raise ConfigError(
+                f"prediction_type {prediction_type!r} differs from the training scheduler's "
+                f"{scheduler.prediction_type!r}; set `scheduler#prediction_type` to `@prediction_type`."
+            )
+        if residual and condition_name is None:
+            raise ConfigError("residual diffusion needs the condition (HQ - LQ): set `condition_name`, e.g. 'lq'.")
+        self.scheduler, self.image_key, self.residual = scheduler, image_key, bool(residual)
+
+    def get_target(self, images: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        if self.prediction_type == "sample":
+            return images
+        if self.prediction_type == "v_prediction":
+            return self.scheduler.get_velocity(images, noise, timesteps)
+        return noise
+
+    def __call__(  # type: ignore[override]
+        self, batchdata: Mapping[str, Any], device: str | torch.device | None = None, non_blocking: bool = False,
+        **kwargs: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple, dict[str, torch.Tensor]]:
+        for key in (self.image_key, self.condition_name):
+            if key is not None and key not in batchdata:
+                raise ConfigError(f"training batch has no key {key!r} (keys: {sorted(batchdata)}); check the datalist.")
+        images = torch.as_tensor(batchdata[self.image_key]).to(device, non_blocking=non_blocking, **kwargs)
+        infer_kwargs: dict[str, torch.Tensor] = {}
+        if self.condition_name is not None:
+            condition = torch.as_tensor(batchdata[self.condition_name]).to(device, non_blocking=non_blocking, **kwargs)
+            infer_kwargs["condition"] = condition
+            if self.residual:
+                images = images - condition
+        noise = self.get_noise(images)
+        timesteps = self.get_timesteps(images)
+        infer_kwargs.update(noise=noise, timesteps=timesteps)
+        return images, self.get_target(images, noise, timesteps), (), infer_kwargs
+
+
+class EMATrainer(SupervisedTrainer):
+    """``SupervisedTrainer`` that updates an exponential moving average of its network after every iteration.
+
+    ``ema`` is a ``torch.optim.swa_utils.AveragedModel`` of the network (e.g. with ``multi_avg_fn=
+    get_ema_multi_avg_fn(decay)``); its ``module`` is the network that validation, inference and export use, named
+    ``"ema"`` among :attr:`raw_networks` (the bundle's ``TrainingCheckpointer`` exports it as ``models/model.pt``) and
+    saved with the training state, so a resumed run continues its average. A fresh run (nothing averaged yet) starts
+    the network from the average's weights, so fine-tuning weights loaded into ``"ema"`` are trained on.
+    """
+
+    def __init__(self, *args: Any, ema: AveragedModel, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(ema, AveragedModel):
+            raise ConfigError(f"EMATrainer.ema must be a torch.optim.swa_utils.AveragedModel, got {type(ema).__name__}.")
+        self.ema = ema
+        self.add_event_handler(Events.STARTED, self._start_from_average)
+        self.add_event_handler(Events.ITERATION_COMPLETED, self._update_average)
+
+    @property
+    def raw_networks(self) -> dict[str, nn.Module]:
+        return {"network": unwrap(self.network), "ema": self.ema.module}
+
+    def checkpoint_objects(self) -> dict[str, Any]:
+        return {"trainer": self, "network_network": unwrap(self.network), "optimizer_network": self.optimizer,
+                "ema": self.ema}  # fmt: skip
+
+    def _start_from_average(self, engine: Any) -> None:
+        if int(self.ema.n_averaged) == 0:  # fresh run: the average holds the initial (or fine-tuning) weights
+            unwrap(self.network).load_state_dict(self.ema.module.state_dict())
+
+    def _update_average(self, engine: Any) -> None:
+        self.ema.update_parameters(unwrap(self.network))
+
+
 class DiffusionSampler(Inferer):
     """Run the reverse diffusion process: ``sampler(inputs, network)`` returns images shaped like ``inputs``.
 
     * ``conditional=True``: ``inputs`` is the condition (e.g. the low-quality radiograph), concatenated to the noisy
-      image at every step; sampling starts from Gaussian noise (restoration, DiffusionXRay stage 2).
+      image at every step; sampling starts from Gaussian noise (restoration, DiffusionXRay stage 2). With
+      ``residual`` the model generates ``HQ - LQ`` and the sampler returns ``clamp(inputs + residual, *value_range)``.
     * ``conditional=False`` and ``strength < 1``: SDEdit (Meng et al. 2022): ``inputs`` is noised to the timestep
       ``strength * num_train_timesteps`` and denoised by the unconditional model, which keeps its layout and gives it
       the style the model learnt (DiffusionXRay stage 1, DDPM-LQ).
     * ``conditional=False`` and ``strength == 1``: unconditional sampling; ``inputs`` only gives the shape.
 
+    Refused with a one-line error: a ``DDPMScheduler`` with ``num_inference_steps`` other than its
+    ``num_train_timesteps`` (MONAI's DDPM step assumes the previous timestep is ``t - 1``), more steps than training
+    steps, and a ``prediction_type`` of the model that differs from the scheduler's.
+
     Args:
-        scheduler: a ``DDPMScheduler`` or ``DDIMScheduler`` with the training's ``num_train_timesteps`` and beta
-            schedule; its timesteps are set here.
-        num_inference_steps: reverse steps over the whole schedule (DDPM: up to ``num_train_timesteps``; DDIM: e.g. 50).
+        scheduler: a ``DDPMScheduler`` or ``DDIMScheduler`` with the training's ``num_train_timesteps``, beta
+            schedule and ``prediction_type``; its timesteps are set here.
+        num_inference_steps: reverse steps over the whole schedule (DDPM: ``num_train_timesteps``; DDIM: e.g. 50).
         conditional: concatenate ``inputs`` as the condition.
         strength: fraction of the schedule to run (1: from pure noise).
-        seed: seed of the starting noise (and of the DDPM step noise), so that a sampler gives the same images for
-            the same inputs every time; ``None`` uses the global random state.
+        seed: seed of the starting noise (and of the DDPM / DDIM ``eta > 0`` step noise), so that a sampler gives the
+            same images for the same inputs every time; ``None`` uses the global random state.
+        prediction_type: what the model was trained to predict (one of :data:`PREDICTION_TYPES`); ``None``: the
+            scheduler's.
+        residual: the model generates the residual ``HQ - LQ`` (needs ``conditional``).
+        eta: DDIM step noise (0: deterministic DDIM, 1: DDPM-like); DDIM only.
+        value_range: the range the returned images are clamped to (residual models).
 
     ``last_seconds`` holds the wall-clock time of the latest call (CUDA synchronised), which :class:`SamplingTime`
     reads.
@@ -77,21 +210,42 @@ class DiffusionSampler(Inferer):
         conditional: bool = True,
         strength: float = 1.0,
         seed: int | None = 0,
+        prediction_type: str | None = None,
+        residual: bool = False,
+        eta: float = 0.0,
+        value_range: Sequence[float] = (-1.0, 1.0),
     ) -> None:
         super().__init__()
-        if isinstance(num_inference_steps, bool) or not 1 <= int(num_inference_steps) <= scheduler.num_train_timesteps:
+        train_steps = scheduler.num_train_timesteps
+        if isinstance(num_inference_steps, bool) or not 1 <= int(num_inference_steps) <= train_steps:
             raise ConfigError(
-                f"num_inference_steps must be an integer in [1, {scheduler.num_train_timesteps}] (the scheduler's "
-                f"num_train_timesteps), got {num_inference_steps!r}."
+                f"num_inference_steps must be an integer in [1, {train_steps}] (the training's num_train_timesteps), "
+                f"got {num_inference_steps!r}; lower `num_inference_steps`."
+            )
+        if isinstance(scheduler, DDPMScheduler) and int(num_inference_steps) != train_steps:
+            raise ConfigError(
+                f"DDPM sampling needs num_inference_steps == num_train_timesteps ({train_steps}), got "
+                f"{num_inference_steps}; set `num_inference_steps` to {train_steps} or use `sampler` 'ddim'."
+            )
+        if prediction_type is not None and _check_prediction_type(prediction_type) != scheduler.prediction_type:
+            raise ConfigError(
+                f"the model predicts {prediction_type!r} but the sampling scheduler steps with "
+                f"{scheduler.prediction_type!r}; give both schedulers `prediction_type` @prediction_type."
             )
         if not 0.0 < float(strength) <= 1.0:
             raise ConfigError(f"strength must be in (0, 1], got {strength!r}.")
+        if residual and not conditional:
+            raise ConfigError("residual sampling adds the condition back: set `conditional` True or `residual` False.")
+        if float(eta) < 0.0 or (float(eta) > 0.0 and not isinstance(scheduler, DDIMScheduler)):
+            raise ConfigError(f"eta must be >= 0 and is a DDIM option, got {eta!r} for {type(scheduler).__name__}.")
         self.scheduler = scheduler
         self.num_inference_steps = int(num_inference_steps)
         self.conditional = conditional
         self.strength = float(strength)
         self.seed = seed
-        self.inferer = DiffusionInferer(scheduler)
+        self.residual = bool(residual)
+        self.eta = float(eta)
+        self.value_range = (float(value_range[0]), float(value_range[1]))
         self.last_seconds = 0.0
 
     def _timesteps(self, device: torch.device) -> torch.Tensor:
@@ -106,6 +260,17 @@ class DiffusionSampler(Inferer):
                 )
             self.scheduler.timesteps = timesteps
         return timesteps
+
+    def _reverse(self, start: torch.Tensor, condition: torch.Tensor | None, network: Any,
+                 timesteps: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        """The reverse loop (``DiffusionInferer.sample`` cannot pass DDIM's ``eta``)."""
+        image = start
+        step_kwargs = {"eta": self.eta} if isinstance(self.scheduler, DDIMScheduler) else {}
+        for t in timesteps:
+            model_input = image if condition is None else torch.cat([image, condition], dim=1)
+            output = network(model_input, timesteps=t.reshape(1).expand(image.shape[0]).to(image.device))
+            image, _ = self.scheduler.step(output, int(t), image, **step_kwargs)
+        return image
 
     @torch.no_grad()
     def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
@@ -123,14 +288,9 @@ class DiffusionSampler(Inferer):
             start = noise
             if self.strength < 1.0:
                 start = self.scheduler.add_noise(original_samples=x, noise=noise, timesteps=timesteps[:1].long())
-            out = self.inferer.sample(
-                input_noise=start,
-                diffusion_model=network,
-                scheduler=self.scheduler,
-                conditioning=x if self.conditional else None,
-                mode="concat" if self.conditional else "crossattn",
-                verbose=False,
-            )
+            out = self._reverse(start, x if self.conditional else None, network, timesteps)
+        if self.residual:
+            out = (x + out).clamp(*self.value_range)
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
         self.last_seconds = time.perf_counter() - start_time

@@ -18,7 +18,8 @@ from helpers.bundles import BUNDLES, TINY
 from helpers.reproduce import run_reproduce
 
 BUNDLE = "diffusionxray_drr"
-METRICS = {"psnr", "ssim", "ms_ssim", "nodule_cnr", "nodule_cnr_ratio", "seconds_per_image"}
+METRICS = {"psnr", "ssim", "ms_ssim", "nodule_cnr", "nodule_cnr_ratio", "nodules_found", "ood_nodule_cnr",
+           "ood_nodule_cnr_ratio", "ood_nodules_found", "seconds_per_image"}
 
 
 @pytest.mark.parametrize("size, scales", [(32, 2), (64, 3), (96, 3), (128, 4), (176, 5)])
