@@ -1,4 +1,4 @@
-"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,reproduce,verify,pack,download} ...``."""
+"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,reproduce,verify,export,pack,download} ...``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import subprocess
 import sys
 
-from monai_xrgan.bundle.archive import download_bundle, pack_bundle
+from monai_xrgan.bundle.archive import MAX_RATIO, MAX_UNPACKED_MB, download_bundle, pack_bundle
 from monai_xrgan.bundle.demo import REPO_BUNDLES, find_bundle, run_demo
+from monai_xrgan.bundle.export import FORMATS, export_bundle
 from monai_xrgan.bundle.verify import verify_bundle
 from monai_xrgan.evaluation.experiments import experiment_for
 from monai_xrgan.evaluation.runner import StepFailedError, reproduce
@@ -32,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     repro.add_argument("--card", action="store_true", help="also write report.md into the bundle's docs/README.md")
     verify = commands.add_parser("verify", help="check bundles offline as the MONAI model zoo does")
     verify.add_argument("bundles", nargs="*", help="bundle names or folders (default: every bundle in bundles/)")
+    export = commands.add_parser("export", help="export the served network to TorchScript or ONNX, checked against eager")
+    export.add_argument("bundle", help="bundle name or folder")
+    export.add_argument("--format", required=True, choices=FORMATS)
+    export.add_argument("--filepath", required=True, help="output file")
+    export.add_argument("--ckpt_file", default=None, help="weights (default: the bundle's models/model.pt)")
     pack = commands.add_parser("pack", help="write <bundle>.zip (+ .sha256) for monai.bundle download/load")
     pack.add_argument("bundle", help="bundle name or folder (trained: models/model.pt present)")
     pack.add_argument("--out", required=True, help="output folder")
@@ -40,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     download.add_argument("--sha256", required=True)
     download.add_argument("--bundle_dir", required=True, help="folder that receives <name>/")
     download.add_argument("--name", default=None, help="bundle name (default: the archive's name)")
+    download.add_argument("--max_unpacked_mb", type=float, default=MAX_UNPACKED_MB, help="refuse larger archives")
+    download.add_argument("--max_ratio", type=float, default=MAX_RATIO, help="refuse higher compression ratios")
     args, overrides = parser.parse_known_args(argv)
     if overrides and args.command not in ("demo", "reproduce"):
         parser.error(f"unrecognized arguments: {' '.join(overrides)}")
@@ -53,10 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "verify":
             for name in args.bundles or _all_bundles():
                 verify_bundle(find_bundle(name))
+        elif args.command == "export":
+            export_bundle(find_bundle(args.bundle), args.format, args.filepath, args.ckpt_file)
         elif args.command == "pack":
             pack_bundle(find_bundle(args.bundle), args.out)
         else:
-            print(f"unpacked {download_bundle(args.url, args.sha256, args.bundle_dir, args.name)}")
+            target = download_bundle(args.url, args.sha256, args.bundle_dir, args.name, args.max_unpacked_mb,
+                                     args.max_ratio)  # fmt: skip
+            print(f"unpacked {target}")
     except StepFailedError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

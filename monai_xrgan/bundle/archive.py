@@ -13,13 +13,18 @@ from pathlib import Path
 from monai.apps.utils import download_url, extractall
 
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
+from monai_xrgan.utils.files import is_temporary
 
-__all__ = ["PACKED_DIRS", "pack_bundle", "download_bundle", "sha256_of"]
+__all__ = ["PACKED_DIRS", "MAX_UNPACKED_MB", "MAX_RATIO", "pack_bundle", "download_bundle", "check_archive_size",
+           "sha256_of"]
 
 #: what a distributed bundle holds; training outputs (checkpoints/, eval/, runs/, data/) stay behind
 PACKED_DIRS = ("configs", "docs", "models")
 _PACKED_FILES = ("LICENSE",)
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same bundle content always gives the same archive hash
+#: default limits of :func:`download_bundle` against zip bombs: total unpacked size, and unpacked / archive size
+MAX_UNPACKED_MB = 4096
+MAX_RATIO = 100.0
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -34,8 +39,36 @@ def sha256_of(path: str | os.PathLike) -> str:
 def _packed_files(bundle: Path) -> list[Path]:
     files = [bundle / name for name in _PACKED_FILES if (bundle / name).is_file()]
     for folder in PACKED_DIRS:
-        files += sorted(p for p in (bundle / folder).rglob("*") if p.is_file() and not p.name.startswith("."))
+        found = sorted(p for p in (bundle / folder).rglob("*") if p.is_file())
+        stray = [p for p in found if is_temporary(p)]
+        if stray:
+            raise InputFileError(f"{stray[0]}: a partial file left by an interrupted write; delete it (re-running "
+                                 "training also removes it) before packing.")  # fmt: skip
+        files += [p for p in found if not p.name.startswith(".")]
     return files
+
+
+def check_archive_size(archive: str | os.PathLike, max_unpacked_mb: float = MAX_UNPACKED_MB,
+                       max_ratio: float = MAX_RATIO, label: str | None = None) -> None:
+    """Refuse a zip whose entries unpack to more than ``max_unpacked_mb`` MiB in total or to more than ``max_ratio``
+    times the archive's size (a zip bomb), from its directory, before anything is written.
+
+    The sizes come from the zip's directory; ``zipfile`` stops an entry that decompresses past its declared size.
+    ``label`` names the archive in messages (default its path).
+    """
+    archive = Path(archive)
+    label = label or str(archive)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile as e:
+        raise InputFileError(f"{label}: not a valid bundle archive ({e}).") from e
+    ratio = total / max(archive.stat().st_size, 1)
+    if total > max_unpacked_mb * 2**20 or ratio > max_ratio:
+        raise InputFileError(
+            f"{label}: unpacks to {total / 2**20:.1f} MiB, {ratio:.0f}x its size (limits {max_unpacked_mb:g} MiB, "
+            f"{max_ratio:g}x); refused as a possible zip bomb. If you trust it, raise --max_unpacked_mb / --max_ratio."
+        )
 
 
 def pack_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike, require_weights: bool = True) -> tuple[Path, str]:
@@ -77,18 +110,28 @@ def pack_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike, requi
     return archive, digest
 
 
-def download_bundle(url: str, sha256: str, bundle_dir: str | os.PathLike, name: str | None = None) -> Path:
+def download_bundle(
+    url: str,
+    sha256: str,
+    bundle_dir: str | os.PathLike,
+    name: str | None = None,
+    max_unpacked_mb: float = MAX_UNPACKED_MB,
+    max_ratio: float = MAX_RATIO,
+) -> Path:
     """Download a packed bundle with MONAI's ``download_url`` (checking its SHA-256) and unpack it safely.
 
     Unlike a plain download-and-extract, nothing is left behind on failure: the archive is downloaded and
-    unpacked in a temporary folder beside ``bundle_dir/<name>``, checked (hash, zip integrity, no entry escaping the
-    folder, a ``configs/metadata.json`` inside) and only then moved into place.
+    unpacked in a temporary folder beside ``bundle_dir/<name>``, checked (hash, zip integrity, unpacked size and
+    compression ratio before anything is unpacked, no entry escaping the folder, a ``configs/metadata.json`` inside)
+    and only then moved into place.
 
     Args:
         url: address of ``<name>.zip``.
         sha256: expected SHA-256 of the archive (as printed by :func:`pack_bundle`).
         bundle_dir: folder that receives ``<name>/``.
         name: bundle name, default the archive's file name without ``.zip``.
+        max_unpacked_mb: largest total unpacked size accepted, in MiB.
+        max_ratio: largest unpacked size / archive size accepted.
 
     Returns:
         the unpacked bundle folder.
@@ -106,6 +149,7 @@ def download_bundle(url: str, sha256: str, bundle_dir: str | os.PathLike, name: 
         except Exception as e:  # MONAI raises HashCheckError / RuntimeError / URLError with long messages
             raise InputFileError(f"{url}: download failed or the archive is not the expected one ({type(e).__name__}: "
                                  f"{str(e).splitlines()[0]}); check the URL and the sha256.") from e  # fmt: skip
+        check_archive_size(archive, max_unpacked_mb, max_ratio, label=url)
         unpacked = Path(staging) / "unpacked"
         try:
             extractall(archive, output_dir=unpacked, file_type="zip", has_base=True)

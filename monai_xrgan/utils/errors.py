@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from pathlib import Path
 from types import TracebackType
 
 __all__ = [
@@ -17,6 +19,10 @@ __all__ = [
     "require_file",
     "require_flag",
 ]
+
+
+#: set to 1 to see the full traceback of a user error
+TRACEBACK_ENV = "MONAI_XRGAN_TRACEBACK"
 
 
 class UserInputError(Exception):
@@ -55,18 +61,42 @@ def find_user_error(exc: BaseException | None) -> UserInputError | None:
 
 def _error_hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     user_error = find_user_error(exc)
-    if user_error is None or os.environ.get("MONAI_XRGAN_TRACEBACK"):
+    if user_error is None or os.environ.get(TRACEBACK_ENV):
         sys.__excepthook__(exc_type, exc, tb)
         return
     print(f"error: {user_error}  (set MONAI_XRGAN_TRACEBACK=1 for the full traceback)", file=sys.stderr)
 
 
-def install_error_hook() -> None:
-    """Make an uncaught user error print as its one-line message instead of MONAI's nested tracebacks.
+class _HideUserErrorTracebacks(logging.Filter):
+    """Drop log records that would print a user error's traceback (MONAI's ``StatsHandler.exception_raised``) and
+    Ignite's "Engine run is terminating due to exception" line: the error hook prints the one line instead."""
 
-    Called from the bundles' ``initialize`` step; programs that import the package are not affected otherwise.
+    def filter(self, record: logging.LogRecord) -> bool:
+        if os.environ.get(TRACEBACK_ENV):
+            return True
+        if record.exc_info and find_user_error(record.exc_info[1]) is not None:
+            return False
+        return not record.getMessage().startswith("Engine run is terminating due to exception")
+
+
+def install_error_hook() -> None:
+    """Make a user error end a bundle run in one line (no traceback unless ``MONAI_XRGAN_TRACEBACK=1``).
+
+    Called from the bundles' ``initialize`` step; programs that import the package are not affected otherwise. It
+    replaces ``sys.excepthook``, filters the engines' logged tracebacks of user errors out of the root logger's
+    handlers, and, in ``python -m monai.bundle run``, checks the command-line overrides
+    (:func:`monai_xrgan.utils.overrides.check_overrides`: unknown keys, bad sizes, epochs, learning rates, devices).
     """
     sys.excepthook = _error_hook
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _HideUserErrorTracebacks) for f in handler.filters):
+            handler.addFilter(_HideUserErrorTracebacks())
+    if Path(sys.argv[0]).parent.parent.name == "monai" and "run" in sys.argv:  # python -m monai.bundle run
+        from monai_xrgan.utils.overrides import check_overrides, command_line_overrides
+
+        overrides = command_line_overrides(sys.argv)
+        if overrides.get("config_file"):
+            check_overrides(overrides["config_file"], overrides)
 
 
 def require_file(path: str | os.PathLike, key: str, hint: str) -> str:
