@@ -9,9 +9,13 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+import torch
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from monai.bundle import ConfigParser
+
+from monai_xrgan.bundle import REPO_BUNDLES
 from monai_xrgan.data.demo import make_demo_dataset
 
 from helpers.bundles import check_resume_after_crash, run_bundle
@@ -121,3 +125,31 @@ def test_augmentation_workflow_compares_real_and_real_plus_synthetic(trained, pi
     assert results["positive_class"] == "covid"
     assert len(list((root / "eval" / "augmentation" / "synthetic_covid").glob("*.png"))) == 2
     assert "| real+synthetic |" in (root / "eval" / "augmentation" / "augmentation_results.md").read_text()
+
+
+def _configs(*names: str) -> ConfigParser:
+    parser = ConfigParser()
+    parser.read_config([str(REPO_BUNDLES / BUNDLE / "configs" / name) for name in names])
+    return parser
+
+
+def test_demo_generator_starts_as_the_identity():
+    parser = _configs("train.json")
+    net = parser.get_parsed_content("network_def").eval()
+    x = torch.rand(2, 1, parser.get_parsed_content("image_size"), parser.get_parsed_content("image_size")) * 2 - 1
+    with torch.no_grad():
+        assert (net(x) - x).abs().max() <= 1e-3
+
+
+def test_paper_config_is_the_reference_setting():
+    parser = _configs("train.json", "paper.json")
+    settings = {k: parser.get_parsed_content(k) for k in ("image_size", "num_downs", "constant_epochs", "decay_epochs",
+                                                           "batch_size", "load_size")}  # fmt: skip
+    assert settings == {"image_size": 256, "num_downs": 8, "constant_epochs": 100, "decay_epochs": 100,
+                        "batch_size": 1, "load_size": 286}  # fmt: skip
+    generator, discriminator = parser.get_parsed_content("network_def"), parser.get_parsed_content("discriminator_def")
+    assert not generator.residual
+    assert sum(p.numel() for p in generator.parameters()) == 54_407_809  # the reference unet_256, 1 -> 1 channel
+    assert sum(p.numel() for p in discriminator.parameters()) == 2_764_609
+    inference = _configs("inference.json", "paper.json")
+    assert inference.get_parsed_content("image_size") == 256 and not inference.get_parsed_content("network_def").residual
