@@ -47,7 +47,12 @@ def radiograph(folder: Path) -> tuple[str, str]:
     yy, xx = np.mgrid[0:2048, 0:2048] / 2048.0
     image = np.clip(0.5 + 0.3 * np.sin(6 * xx) * np.cos(4 * yy) + 0.02 * rng.standard_normal((2048, 2048)), 0, 1)
     path = write_dicom(
-        folder / "cr_2k.dcm", image, bits_stored=15, photometric="MONOCHROME1", rescale=(0.5, 10.0), window=(8000, 12000)
+        folder / "cr_2k.dcm",
+        image,
+        bits_stored=15,
+        photometric="MONOCHROME1",
+        rescale=(0.5, 10.0),
+        window=(8000, 12000),
     )
     return str(path), "synthetic CR (2048 x 2048, 15 bits, MONOCHROME1, rescale + window)"
 
@@ -99,7 +104,9 @@ def main() -> None:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:>18}: {median * 1000:8.1f} ms   ratio to plain {median / base:5.2f}")
-    print(f"xray_preprocessd vs monai_resized: mean |diff| {float(diff.mean()):.4f}, max {float(diff.max()):.4f} ([0, 1])")
+    print(
+        f"xray_preprocessd vs monai_resized: mean |diff| {float(diff.mean()):.4f}, max {float(diff.max()):.4f} ([0, 1])"
+    )
 
 
 if __name__ == "__main__":

@@ -279,7 +279,9 @@ class LoadXRay(Transform):
 
     backend = [TransformBackends.TORCH]
 
-    def __init__(self, keep_dicom_tags: bool = True, apply_voi: bool = True, allow_non_radiograph: bool = False) -> None:
+    def __init__(
+        self, keep_dicom_tags: bool = True, apply_voi: bool = True, allow_non_radiograph: bool = False
+    ) -> None:
         self.allow_non_radiograph = allow_non_radiograph
         self.dicom_reader = XRayDicomReader(
             apply_voi=apply_voi, prune_metadata=not keep_dicom_tags, allow_non_radiograph=allow_non_radiograph
@@ -342,7 +344,8 @@ class LoadXRay(Transform):
                     f"(X, Y) or (X, Y, 1), extract or project one slice first (or set {_OVERRIDE}=True to use the "
                     "middle slice)."
                 )
-            logger.warning("%s: is a 3-D volume of shape %s; its middle slice is used (%s=True).", path, spatial, _OVERRIDE)
+            logger.warning("%s: is a 3-D volume of shape %s; its middle slice is used (%s=True).", path, spatial,
+                           _OVERRIDE)  # fmt: skip
             data = data.reshape(channels, *spatial[:2], -1)
             data = data[..., data.shape[-1] // 2]
         data = data.reshape(channels, *spatial[:2])

@@ -78,8 +78,10 @@ def test_ct_small_lung_in_hu(tmp_path):
     assert float(pydicom.dcmread(path).RescaleIntercept) == -1024
     volume = LoadCT()(series_of(tmp_path, path))
     hu = volume[0, :, :, 0].numpy()
-    np.testing.assert_allclose(np.sort(hu.ravel()), np.sort(apply_modality_lut(pydicom.dcmread(path).pixel_array,
-                                                                              pydicom.dcmread(path)).ravel()))
+    np.testing.assert_allclose(
+        np.sort(hu.ravel()),
+        np.sort(apply_modality_lut(pydicom.dcmread(path).pixel_array, pydicom.dcmread(path)).ravel()),
+    )
     lung = hu[hu < -500]
     assert lung.size > 0.2 * hu.size
     assert -880 < np.median(lung) < -780, np.median(lung)
@@ -168,7 +170,10 @@ def test_multiframe_accepted_with_override(caplog):
 @pytest.mark.parametrize("name, modality", [("MR_small.dcm", "MR"), ("CT_small.dcm", "CT")])
 def test_other_modalities_refused(name, modality):
     path = real_file(name)
-    with pytest.raises(InputFileError, match=rf"is a {modality} image \(DICOM Modality {modality}, not one of "
-                                             r"CR/DX/DR/RG/OT\).*allow_non_radiograph=True"):
+    with pytest.raises(
+        InputFileError,
+        match=rf"is a {modality} image \(DICOM Modality {modality}, not one of "
+        r"CR/DX/DR/RG/OT\).*allow_non_radiograph=True",
+    ):
         LoadXRay()(path)
     assert LoadXRay(allow_non_radiograph=True)(path).shape[0] == 1

@@ -74,7 +74,11 @@ def test_geometry_trace_and_fallbacks():
     assert fast.applied_operations[-1]["orig_size"] == (300, 200)
     assert not torch.equal(fast.as_tensor(), Resize(100, size_mode="longest", mode="bilinear")(img).as_tensor())
     # upsampling, no anti-aliasing, other modes: exactly Resize
-    for kwargs in ({"spatial_size": 400}, {"spatial_size": 100, "anti_aliasing": False}, {"spatial_size": 100, "mode": "area"}):
+    for kwargs in (
+        {"spatial_size": 400},
+        {"spatial_size": 100, "anti_aliasing": False},
+        {"spatial_size": 100, "mode": "area"},
+    ):
         kw = {"size_mode": "longest", "mode": "bilinear", "anti_aliasing": True, **kwargs}
         torch.testing.assert_close(AntialiasedResize(**kw)(img).as_tensor(), Resize(**kw)(img).as_tensor())
 
