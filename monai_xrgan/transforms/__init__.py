@@ -15,6 +15,9 @@ from .ct import (
 )
 from .degradation import Degradation, Degradationd, RandDegradation, RandDegradationd
 from .xray import (
+    XRAY_MODALITIES,
+    AntialiasedResize,
+    AntialiasedResized,
     LoadXRay,
     LoadXRayd,
     XRayDicomReader,
@@ -40,6 +43,8 @@ __all__ = [
     "SaveCTSlicesd",
     "ct_slice_items",
     "stack_axial_slices",
+    "AntialiasedResize",
+    "AntialiasedResized",
     "LoadXRay",
     "LoadXRayd",
     "SaveXRay",
@@ -50,4 +55,5 @@ __all__ = [
     "XRayToModelRange",
     "XRayToModelRanged",
     "xray_format_of",
+    "XRAY_MODALITIES",
 ]
