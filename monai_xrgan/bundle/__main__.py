@@ -1,4 +1,4 @@
-"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,reproduce,verify,pack,download} ...``."""
+"""Command line for the bundles: ``python -m monai_xrgan.bundle {demo,reproduce,verify,export,pack,download} ...``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 from monai_xrgan.bundle.archive import MAX_RATIO, MAX_UNPACKED_MB, download_bundle, pack_bundle
 from monai_xrgan.bundle.demo import REPO_BUNDLES, find_bundle, run_demo
+from monai_xrgan.bundle.export import FORMATS, export_bundle
 from monai_xrgan.bundle.verify import verify_bundle
 from monai_xrgan.evaluation.experiments import experiment_for
 from monai_xrgan.evaluation.runner import StepFailedError, reproduce
@@ -32,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     repro.add_argument("--card", action="store_true", help="also write report.md into the bundle's docs/README.md")
     verify = commands.add_parser("verify", help="check bundles offline as the MONAI model zoo does")
     verify.add_argument("bundles", nargs="*", help="bundle names or folders (default: every bundle in bundles/)")
+    export = commands.add_parser("export", help="export the served network to TorchScript or ONNX, checked against eager")
+    export.add_argument("bundle", help="bundle name or folder")
+    export.add_argument("--format", required=True, choices=FORMATS)
+    export.add_argument("--filepath", required=True, help="output file")
+    export.add_argument("--ckpt_file", default=None, help="weights (default: the bundle's models/model.pt)")
     pack = commands.add_parser("pack", help="write <bundle>.zip (+ .sha256) for monai.bundle download/load")
     pack.add_argument("bundle", help="bundle name or folder (trained: models/model.pt present)")
     pack.add_argument("--out", required=True, help="output folder")
@@ -55,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "verify":
             for name in args.bundles or _all_bundles():
                 verify_bundle(find_bundle(name))
+        elif args.command == "export":
+            export_bundle(find_bundle(args.bundle), args.format, args.filepath, args.ckpt_file)
         elif args.command == "pack":
             pack_bundle(find_bundle(args.bundle), args.out)
         else:

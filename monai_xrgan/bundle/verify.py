@@ -18,7 +18,7 @@ import monai_xrgan
 from monai_xrgan.bundle.demo import REPO_BUNDLES
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["REQUIRED_FILES", "REQUIRED_IDS", "SCHEMA", "verify_bundle"]
+__all__ = ["REQUIRED_FILES", "REQUIRED_IDS", "SCHEMA", "further_inputs", "verify_bundle"]
 
 SCHEMA = REPO_BUNDLES / "metadata_schema.json"
 REQUIRED_FILES = (
@@ -46,7 +46,7 @@ _EVALUATE_CHAIN = ("train.json", "evaluate.json")
 
 
 
-def _further_inputs(metadata: dict) -> dict[str, torch.Tensor]:
+def further_inputs(metadata: dict) -> dict[str, torch.Tensor]:
     """Example values of ``network_def``'s further forward arguments: the ``network_data_format`` inputs after the
     first (e.g. a diffusion model's ``timesteps``), by name, of their ``spatial_shape``, ``dtype`` and
     ``value_range``."""
@@ -144,7 +144,7 @@ def verify_bundle(bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCH
                           "models/model.pt from training would not load for inference.")  # fmt: skip
     with torch.no_grad():
         verify_net_in_out(net_id="network_def", meta_file=str(meta), config_file=str(configs / "inference.json"),
-                          extra_forward_args=_further_inputs(metadata))  # fmt: skip
+                          extra_forward_args=further_inputs(metadata))  # fmt: skip
     log(f"{bundle.name}: network_def matches network_data_format and is the same in training and inference")
 
     expected = {"monai_version": _pinned_monai_version(), "monai_xrgan": monai_xrgan.__version__}
