@@ -347,12 +347,12 @@ def jsrt(tmp_path_factory) -> Path:
 
 def test_jsrt_raw_files_and_nodule_list(jsrt, tmp_path):
     content = prepare_dataset("jsrt", jsrt, tmp_path / "d.json", val=0.2, test=0.2)
-    items = content["hq_training"] + content["hq_validation"] + content["hq_test"]
+    items = content["training"] + content["validation"] + content["test"]
     assert sorted(it["finding"] for it in items) == ["nodule"] * 2 + ["normal"] * 3
     nodule = next(it for it in items if it["hq"].endswith("JPCLN001.png"))
     assert nodule["nodule"] == [round(1634 / 2048, 5), round(692 / 2048, 5), round(15 / 2 / 0.175 / 2048, 5)]
     assert nodule["nodule_diameter_mm"] == 15 and nodule["subtlety"] == 3
-    check_relative(content, jsrt, ("hq_training", "hq_validation", "hq_test"), ("hq",))
+    check_relative(content, jsrt, ("training", "validation", "test"), ("hq",))
     img = LoadXRay()(jsrt / nodule["hq"])  # (1, X, Y), 16-bit PNG: inverted, so the left (value 0) is bright
     assert tuple(img.shape) == (1, 2048, 2048) and img.meta["xray_bits"] == 16
     assert float(img[0, 0, 0]) == pytest.approx(1.0) and float(img[0, -1, 0]) == pytest.approx(0.0)

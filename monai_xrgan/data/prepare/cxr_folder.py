@@ -1,7 +1,8 @@
 """Any folder of real chest radiographs (PNG/JPEG/DICOM, sub-folders included) → the diffusionxray_drr HQ side.
 
 Each image is taken as one patient (give one image per patient, or expect images of one patient in several splits).
-Lists ``hq_training``/``hq_validation``/``hq_test`` of ``{"hq"}``.
+Lists ``training``/``validation``/``test`` of ``{"hq"}``: the HQ side that the bundle's stage 1
+(:func:`~monai_xrgan.workflows.write_lq_pairs`) gives an LQ partner to.
 """
 
 from __future__ import annotations
@@ -26,4 +27,4 @@ def prepare(root: str | Path, val: float = 0.1, test: float = 0.1, seed: int = 0
     items = [{"hq": relative(f, root)} for f in files]
     splits = split_items(items, lambda it: it["hq"], val, test, seed)
     return {"name": f"radiographs of {root.name}", "split": f"per image, val {val}, test {test}, seed {seed}",
-            **{f"hq_{k}": v for k, v in splits.items()}}  # fmt: skip
+            **splits}  # fmt: skip

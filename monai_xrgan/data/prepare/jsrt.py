@@ -9,9 +9,10 @@ words (pixel size 0.175 mm).
 
 JSRT stores film density (a larger value is darker): the values are inverted (``4095 - value``, ``invert=False``
 keeps them) so that bones are bright, and written as 16-bit PNG under ``--derived``. Each patient has one image, so the
-split per image is per patient (stratified by nodule / no nodule). Lists ``hq_training``/``hq_validation``/``hq_test``:
+split per image is per patient (stratified by nodule / no nodule). Lists ``training``/``validation``/``test`` of
 ``{"hq", "finding", ["nodule", "nodule_diameter_mm", "subtlety"]}`` with ``nodule`` the centre and radius as fractions
-of the image side (``[x, y, r]``, the demo's convention).
+of the image side (``[x, y, r]``, the demo's convention): the HQ side that the bundle's stage 1
+(:func:`~monai_xrgan.workflows.write_lq_pairs`) gives an LQ partner to.
 """
 
 from __future__ import annotations
@@ -95,5 +96,5 @@ def prepare(
         "name": "JSRT",
         "intensity": "4095 - value (bright is dense)" if invert else "value / 4095 as stored",
         "split": f"per image = per patient, stratified by finding, val {val}, test {test}, seed {seed}",
-        **{f"hq_{k}": v for k, v in splits.items()},
+        **splits,
     }
