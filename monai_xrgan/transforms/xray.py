@@ -182,7 +182,9 @@ class XRayDicomReader(PydicomReader):
         frames = int(img.get("NumberOfFrames", 1) or 1)
         problems = []
         if modality not in XRAY_MODALITIES:
-            problems.append(f"a {modality} image (DICOM Modality {modality}, not one of {'/'.join(XRAY_MODALITIES)})")
+            article = "an" if modality[:1] in "AEFHILMNORSX" else "a"  # as the letter is spoken: "an MR", "a CT"
+            allowed = "/".join(XRAY_MODALITIES)
+            problems.append(f"{article} {modality} image (DICOM Modality {modality}, not one of {allowed})")
         if frames > 1:
             problems.append(f"a multi-frame DICOM with {frames} frames")
         if not problems:

@@ -154,7 +154,7 @@ def test_multiframe_mr_refused_in_one_line():
         LoadXRay()(path)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(path)
-    assert "MR image" in msg and "multi-frame DICOM with 10 frames" in msg and "allow_non_radiograph=True" in msg
+    assert "an MR image" in msg and "multi-frame DICOM with 10 frames" in msg and "allow_non_radiograph=True" in msg
 
 
 def test_multiframe_accepted_with_override(caplog):
@@ -172,7 +172,7 @@ def test_other_modalities_refused(name, modality):
     path = real_file(name)
     with pytest.raises(
         InputFileError,
-        match=rf"is a {modality} image \(DICOM Modality {modality}, not one of "
+        match=rf"is an? {modality} image \(DICOM Modality {modality}, not one of "
         r"CR/DX/DR/RG/OT\).*allow_non_radiograph=True",
     ):
         LoadXRay()(path)
