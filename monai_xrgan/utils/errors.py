@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,9 @@ __all__ = [
 
 #: set to 1 to see the full traceback of a user error
 TRACEBACK_ENV = "MONAI_XRGAN_TRACEBACK"
+_TERMINATING = re.compile(r"(Engine|Current) run is terminating due to exception")
+#: loggers that MONAI gives their own handler (``monai.apps.utils.get_logger``), so root-handler filters miss them
+_OWN_HANDLER_LOGGERS = ("monai.handlers.StatsHandler",)
 
 
 class UserInputError(Exception):
@@ -76,7 +80,7 @@ class _HideUserErrorTracebacks(logging.Filter):
             return True
         if record.exc_info and find_user_error(record.exc_info[1]) is not None:
             return False
-        return not record.getMessage().startswith("Engine run is terminating due to exception")
+        return not _TERMINATING.match(record.getMessage())
 
 
 def install_error_hook() -> None:
@@ -84,13 +88,16 @@ def install_error_hook() -> None:
 
     Called from the bundles' ``initialize`` step; programs that import the package are not affected otherwise. It
     replaces ``sys.excepthook``, filters the engines' logged tracebacks of user errors out of the root logger's
-    handlers, and, in ``python -m monai.bundle run``, checks the command-line overrides
+    handlers (and MONAI's ``StatsHandler`` logger), re-enables this package's loggers, and, in ``python -m monai.bundle run``, checks the command-line overrides
     (:func:`monai_xrgan.utils.overrides.check_overrides`: unknown keys, bad sizes, epochs, learning rates, devices).
     """
     sys.excepthook = _error_hook
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _HideUserErrorTracebacks) for f in handler.filters):
-            handler.addFilter(_HideUserErrorTracebacks())
+    for filterer in (*logging.getLogger().handlers, *map(logging.getLogger, _OWN_HANDLER_LOGGERS)):
+        if not any(isinstance(f, _HideUserErrorTracebacks) for f in filterer.filters):
+            filterer.addFilter(_HideUserErrorTracebacks())
+    for name, package_logger in logging.Logger.manager.loggerDict.items():
+        if name.startswith("monai_xrgan") and isinstance(package_logger, logging.Logger):
+            package_logger.disabled = False  # the bundle's logging.conf (fileConfig) disables loggers made before it
     if Path(sys.argv[0]).parent.parent.name == "monai" and "run" in sys.argv:  # python -m monai.bundle run
         from monai_xrgan.utils.overrides import check_overrides, command_line_overrides
 

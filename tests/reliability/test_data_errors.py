@@ -73,3 +73,13 @@ def test_good_data_passes_unchanged_with_a_cache(items):
     (batch,) = list(loader)
     assert batch["image"].shape == (3, 1, 16, 16)
     assert loader.dataset.data == good  # the wrapped dataset's attributes stay reachable
+
+
+def test_a_runtime_filled_cache_reports_bad_items_through_the_loader(items):
+    """``CacheDataset(runtime_cache=True)`` fills the cache inside the loader, so bad items are named and skippable
+    (a cache filled at construction raises before any loader exists)."""
+    dataset = CacheDataset(items, transform(), runtime_cache=True, progress=False)
+    with pytest.raises(BadImageError, match=r"img2\.png \(training\[2\]\)"):
+        list(GuardedDataLoader(dataset, batch_size=2))
+    skipping = GuardedDataLoader(dataset, batch_size=2, skip_bad_images=True)
+    assert sum(len(b["image"]) for b in skipping) == 4 and len(skipping.skipped) == 2
