@@ -1,12 +1,13 @@
-"""DiffusionXRay timings in one run: DDIM (50 steps) vs DDPM (1000 steps) restoration, and a 256^3 DRR projection.
+"""DiffusionXRay timings in one run, one trained model: DDPM-1000 vs DDIM-50 (eta 0 and 1) restoration time ratios and
+PSNR / SSIM differences, and the DRR projection time of a 256^3 and a 512x512x300 CT.
 
-The restoration model is the bundle's ``network_def`` (``configs/inference.json`` with the given overrides) loaded
-from ``--ckpt``; both samplers restore the same LQ images of the datalist's ``--split`` from the same starting noise,
-and their PSNR against the HQ images (on [0, 1]) is printed beside the time ratio. The DRR projection of a 256^3 HU
-volume (``ProjectDRR``, 256^2 output) is timed as the median of ``--repeats`` runs.
+Every sampler is the bundle's ``inferer`` of ``configs/inference.json`` (its ``prediction_type``, ``residual`` and
+schedule; ``--sampler``, ``--num_inference_steps`` and ``--eta`` set per row) around the ``network_def`` loaded from
+``--ckpt``; all restore the same LQ images of the datalist's ``--split`` from the same seeded starting noise. Scores are
+against the HQ images on [0, 1]. DRR times are the median of ``--repeats`` ``ProjectDRR`` runs (256^2 output).
 
-    python benchmarks/diffusionxray_sampling.py --ckpt bundles/diffusionxray_drr/models/model.pt \
-        --dataset_dir bundles/diffusionxray_drr/data/demo --image_size 64
+    python benchmarks/diffusionxray_sampling.py --ckpt bundles/diffusionxray_drr/models/model.pt \\
+        --dataset_dir bundles/diffusionxray_drr/data/demo
 """
 
 from __future__ import annotations
@@ -18,34 +19,49 @@ from pathlib import Path
 
 import torch
 from monai.bundle import ConfigParser
-from monai.metrics import PSNRMetric
-from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
+from monai.metrics import PSNRMetric, SSIMMetric
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.engines import DiffusionSampler
+from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.transforms.drr import ProjectDRR
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "diffusionxray_drr"
+#: (row name, sampler, steps, eta)
+SAMPLERS = [("DDPM-1000", "ddpm", 1000, 0.0), ("DDIM-50 eta 0", "ddim", 50, 0.0), ("DDIM-50 eta 1", "ddim", 50, 1.0)]
 
 
-def restoration_model(ckpt: str, image_size: int, device: torch.device) -> torch.nn.Module:
+def bundle_parts(ckpt: str, image_size: int | None, device: torch.device) -> tuple[ConfigParser, torch.nn.Module]:
+    """The inference config (for samplers) and its ``network_def`` with the trained weights."""
     parser = ConfigParser()
     parser.read_config(str(BUNDLE / "configs" / "inference.json"))
-    parser.update({"image_size": image_size})
+    if image_size is not None:
+        parser["image_size"] = image_size
     net = parser.get_parsed_content("network_def")
-    net.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
-    return net.to(device).eval()
+    load_network_weights(net, ckpt, name="model")
+    return parser, net.to(device).eval()
 
 
-def timed_psnr(
-    sampler: DiffusionSampler, net: torch.nn.Module, lq: torch.Tensor, hq: torch.Tensor
-) -> tuple[float, float]:
-    start = time.perf_counter()
-    restored = sampler(lq, net)
-    elapsed = time.perf_counter() - start
-    psnr = PSNRMetric(max_val=1.0)(((restored + 1) / 2).clamp(0, 1), (hq + 1) / 2).mean().item()
-    return elapsed, psnr
+def sampler(parser: ConfigParser, name: str, steps: int, eta: float):
+    parser.update({"sampler": name, "num_inference_steps": steps, "eta": eta})
+    return parser.get_parsed_content("inferer", lazy=False)
+
+
+def scores(restored: torch.Tensor, hq: torch.Tensor) -> tuple[float, float]:
+    pred, target = ((restored + 1) / 2).clamp(0, 1), (hq + 1) / 2
+    return PSNRMetric(1.0)(pred, target).mean().item(), SSIMMetric(2, 1.0)(pred, target).mean().item()
+
+
+def drr_ms(shape: tuple[int, int, int], repeats: int) -> float:
+    volume = torch.randn(*shape) * 100.0 - 500.0
+    projector = ProjectDRR(spatial_size=256)
+    projector(volume, (0.7, 0.7, 1.0))  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        projector(volume, (0.7, 0.7, 1.0))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -54,49 +70,39 @@ def main() -> None:
     parser.add_argument("--dataset_dir", required=True, help="dataset folder with datalist.json")
     parser.add_argument("--datalist", default=None, help="default: DATASET_DIR/datalist.json")
     parser.add_argument("--split", default="test")
-    parser.add_argument("--num_images", type=int, default=8, help="restore the first N images of the split")
-    parser.add_argument("--image_size", type=int, default=64)
-    parser.add_argument("--ddim_steps", type=int, default=50)
-    parser.add_argument("--ddpm_steps", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=5, help="DRR projection repeats")
+    parser.add_argument("--num_images", type=int, default=4, help="restore the first N images of the split")
+    parser.add_argument("--image_size", type=int, default=None, help="default: the bundle's")
+    parser.add_argument("--repeats", type=int, default=3, help="DRR projection repeats")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
 
+    config, net = bundle_parts(args.ckpt, args.image_size, device)
+    size = config.get_parsed_content("image_size")
     datalist = args.datalist or str(Path(args.dataset_dir) / "datalist.json")
     items = load_datalist(datalist, args.split, args.dataset_dir, keys=["lq", "hq"])[: args.num_images]
-    pre = XRayPreprocessd(["lq", "hq"], spatial_size=args.image_size, keep_dicom_tags=False)
+    pre = XRayPreprocessd(["lq", "hq"], spatial_size=size, keep_dicom_tags=False)
     data = [pre(item) for item in items]
-    lq = torch.stack([d["lq"].as_tensor() for d in data]).to(device)
-    hq = torch.stack([d["hq"].as_tensor() for d in data]).to(device)
-    net = restoration_model(args.ckpt, args.image_size, device)
-    ddim = DiffusionSampler(DDIMScheduler(1000, beta_start=1e-4, beta_end=0.02), args.ddim_steps, seed=0)
-    ddpm = DiffusionSampler(DDPMScheduler(1000, beta_start=1e-4, beta_end=0.02), args.ddpm_steps, seed=0)
-    t_ddim, psnr_ddim = timed_psnr(ddim, net, lq, hq)
-    t_ddpm, psnr_ddpm = timed_psnr(ddpm, net, lq, hq)
-    psnr_lq = PSNRMetric(max_val=1.0)((lq + 1) / 2, (hq + 1) / 2).mean().item()
-
-    volume = torch.randn(256, 256, 256) * 100.0 - 500.0
-    projector = ProjectDRR(spatial_size=256)
-    projector(volume, (1.5, 1.5, 1.5))
-    times = []
-    for _ in range(args.repeats):
+    lq, hq = (torch.stack([d[k].as_tensor() for d in data]).to(device) for k in ("lq", "hq"))
+    results = {}
+    for row, name, steps, eta in SAMPLERS:
+        inferer = sampler(config, name, steps, eta)
         start = time.perf_counter()
-        projector(volume, (1.5, 1.5, 1.5))
-        times.append(time.perf_counter() - start)
+        restored = inferer(lq, net)
+        results[row] = (time.perf_counter() - start, *scores(restored, hq))
+    lq_psnr, lq_ssim = scores(lq, hq)
 
-    print(
-        f"device {device}, {torch.get_num_threads()} threads, {len(items)} images of {args.image_size}^2 ({args.split})"
-    )
-    print("| sampler | steps | time (s) | time / DDIM | PSNR vs HQ (dB) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    print(f"| DDIM | {args.ddim_steps} | {t_ddim:.2f} | 1.00 | {psnr_ddim:.2f} |")
-    print(f"| DDPM | {args.ddpm_steps} | {t_ddpm:.2f} | {t_ddpm / t_ddim:.1f} | {psnr_ddpm:.2f} |")
-    print(f"| (LQ input, no restoration) | – | – | – | {psnr_lq:.2f} |")
-    print(f"PSNR DDPM - DDIM: {psnr_ddpm - psnr_ddim:+.2f} dB; DDPM/DDIM time ratio {t_ddpm / t_ddim:.1f}")
-    print(
-        f"DRR projection of a 256^3 volume to 256^2: median {statistics.median(times) * 1000:.1f} ms over {args.repeats}"
-    )
+    print(f"device {device}, {torch.get_num_threads()} threads, {len(items)} images of {size}^2 ({args.split})")
+    print("| sampler | time (s) | DDPM-1000 time / this | PSNR (dB) | SSIM | PSNR - DDPM-1000 | SSIM - DDPM-1000 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    t_ref, p_ref, s_ref = results["DDPM-1000"]
+    for row, (t, p, s) in results.items():
+        print(f"| {row} | {t:.2f} | {t_ref / t:.1f} | {p:.2f} | {s:.4f} | {p - p_ref:+.2f} | {s - s_ref:+.4f} |")
+    print(f"| LQ input (no restoration) | – | – | {lq_psnr:.2f} | {lq_ssim:.4f} | {lq_psnr - p_ref:+.2f} | "
+          f"{lq_ssim - s_ref:+.4f} |")  # fmt: skip
+    for shape in ((256, 256, 256), (512, 512, 300)):
+        print(f"DRR projection of a {'x'.join(map(str, shape))} CT to 256^2: median {drr_ms(shape, args.repeats):.0f} ms "
+              f"over {args.repeats}")  # fmt: skip
 
 
 if __name__ == "__main__":
