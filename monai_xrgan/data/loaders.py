@@ -63,7 +63,7 @@ class _GuardedDataset(Dataset):
             item = data[index] if isinstance(data, Sequence) and index < len(data) else {}
             files = [str(item[k]) for k in PATH_KEYS if isinstance(item, dict) and k in item]
             cause = find_user_error(e) or _root_cause(e)
-            return BadItem(self.split, index, files, one_line(cause, 160))
+            return BadItem(self.split, index, files, one_line(cause, 300))
 
 
 def _root_cause(error: BaseException) -> BaseException:
