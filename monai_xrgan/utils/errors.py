@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+from monai.apps.utils import get_logger
+
 __all__ = [
     "UserInputError",
     "InputFileError",
@@ -92,7 +94,9 @@ def install_error_hook() -> None:
     (:func:`monai_xrgan.utils.overrides.check_overrides`: unknown keys, bad sizes, epochs, learning rates, devices).
     """
     sys.excepthook = _error_hook
-    for filterer in (*logging.getLogger().handlers, *map(logging.getLogger, _OWN_HANDLER_LOGGERS)):
+    # made as MONAI makes them (a stdout handler, no propagation): a plain getLogger first would leave them without one
+    own_handler_loggers = [get_logger(name) for name in _OWN_HANDLER_LOGGERS]
+    for filterer in (*logging.getLogger().handlers, *own_handler_loggers):
         if not any(isinstance(f, _HideUserErrorTracebacks) for f in filterer.filters):
             filterer.addFilter(_HideUserErrorTracebacks())
     for name, package_logger in logging.Logger.manager.loggerDict.items():

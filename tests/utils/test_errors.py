@@ -36,7 +36,6 @@ def root_stream(monkeypatch):
     install_error_hook()
     yield stream
     root.removeHandler(handler)
-    logging.getLogger("monai.handlers.StatsHandler").filters.clear()
 
 
 def test_logged_tracebacks_of_user_errors_are_dropped(root_stream, monkeypatch):
@@ -57,3 +56,13 @@ def test_logged_tracebacks_of_user_errors_are_dropped(root_stream, monkeypatch):
     monkeypatch.setenv("MONAI_XRGAN_TRACEBACK", "1")
     log.error("Current run is terminating due to exception: shown on request")
     assert "shown on request" in root_stream.getvalue()
+
+
+def test_stats_handler_still_prints_after_the_hook(root_stream):
+    import logging
+
+    from monai.handlers import StatsHandler
+
+    logger = StatsHandler().logger  # MONAI gives it its own stdout handler; the hook must not leave it without one
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "Epoch: 1/1, Iter: 1/4", (), None)
+    assert logger.handlers and logger.filter(record) and logger.isEnabledFor(logging.INFO)
