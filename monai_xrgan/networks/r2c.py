@@ -10,7 +10,16 @@ parameters (1 grey channel for CXR instead of the reference's 3):
   3-down-sampling PatchGAN (MONAI's :class:`~monai.networks.nets.PatchDiscriminator`);
 * ``"convolutional-light"``: the operational architecture with ``q = 1`` (plain convolutions).
 
-Pick one with :func:`r2c_generator` / :func:`r2c_discriminator` (``variant``, ``q``). Every operational layer of the
+Pick one with :func:`r2c_generator` / :func:`r2c_discriminator` (``variant``, ``q``). Two generator switches
+deviate from the reference by default (see the bundle's model card for the measurements):
+
+* ``residual_output=True``: the generator returns ``clamp(x + r, -1, 1)`` where ``r`` is its last layer's output
+  without the ``tanh``, and that layer starts at zero, so an untrained generator is exactly the identity (the
+  reference, ``False``, ends in ``tanh`` and must learn the identity from scratch);
+* ``head_pooling="avg"``: the classification branch averages the features over the image (the reference's
+  ``"max"`` pools ``tanh``-saturated features, nearly the same vector for every image at initialisation).
+
+ Every operational layer of the
 generator sees inputs in ``[-1, 1]``: the image, or a ``tanh`` output (the reference applies ``tanh`` before and
 inside its residual block). As in the reference, the discriminator's second and third layers see LeakyReLU outputs.
 Weights start from Keras' defaults (Glorot-uniform kernels, zero biases), instance norms use the TensorFlow-Addons
@@ -30,6 +39,7 @@ from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [
     "VARIANTS",
+    "HEAD_POOLINGS",
     "JointGenerator",
     "OperationalResidualBlock",
     "OperationalGenerator",
@@ -43,6 +53,8 @@ __all__ = [
 
 #: the reference's ``--method`` values
 VARIANTS = ("operational", "convolutional", "convolutional-light")
+#: global poolings of the classification branch: the reference's ``"max"`` or ``"avg"``
+HEAD_POOLINGS = ("avg", "max")
 
 
 def keras_init_(module: nn.Module) -> nn.Module:
@@ -78,7 +90,8 @@ class JointGenerator(nn.Module):
     ``ckpt_export``, ``onnx_export``) expect of a ``network_def``; ``forward(x, return_probs=True)`` returns
     ``(image, probabilities)`` like the reference's two-output model (the trainer and the evaluators call it so).
     The probabilities are a softmax over ``num_classes``, computed in float32. Subclasses set ``encoder``,
-    ``decoder`` and ``head``.
+    ``decoder``, ``head`` and ``residual_output``: when true, the decoder's output is a residual added to the input,
+    ``clamp(x + decoder(features), -1, 1)`` (input and output channels must match).
     """
 
     def forward(
@@ -86,16 +99,35 @@ class JointGenerator(nn.Module):
     ) -> Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:  # noqa: UP007 (TorchScript needs typing.Union)
         features = self.encoder(x)
         image = self.decoder(features)
+        if self.residual_output:
+            image = (x + image).clamp(-1.0, 1.0)
         if return_probs:
             return image, torch.softmax(self.head(features).float(), dim=1)
         return image
 
 
-def _class_head(channels: int, num_classes: int) -> nn.Sequential:
-    """The reference's classification branch: global max pooling -> dense layer (softmax in the forward pass)."""
-    return nn.Sequential(
-        nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(channels, _positive("num_classes", num_classes))
-    )
+def _class_head(channels: int, num_classes: int, pooling: str) -> nn.Sequential:
+    """The classification branch: global ``pooling`` (``"max"``: the reference's) -> dense layer (softmax in the
+    forward pass)."""
+    if pooling not in HEAD_POOLINGS:
+        raise ConfigError(f"head_pooling must be one of {HEAD_POOLINGS}, got {pooling!r}.")
+    pool = nn.AdaptiveAvgPool2d(1) if pooling == "avg" else nn.AdaptiveMaxPool2d(1)
+    return nn.Sequential(pool, nn.Flatten(), nn.Linear(channels, _positive("num_classes", num_classes)))
+
+
+def _output_layer(layer: nn.Module, residual_output: bool, in_channels: int, out_channels: int) -> nn.Sequential:
+    """The generator's last layer: followed by ``tanh`` (the reference), or zero-initialised as the residual of an
+    identity start (:class:`JointGenerator` adds it to the input)."""
+    if not residual_output:
+        return nn.Sequential(layer, nn.Tanh())
+    if in_channels != out_channels:
+        raise ConfigError(
+            f"residual_output needs in_channels == out_channels, got {in_channels} and {out_channels}; "
+            "set residual_output False."
+        )
+    for p in layer.parameters():
+        nn.init.zeros_(p)
+    return nn.Sequential(layer)
 
 
 class OperationalResidualBlock(nn.Module):
@@ -126,8 +158,9 @@ class OperationalResidualBlock(nn.Module):
 
 class OperationalGenerator(JointGenerator):
     """R2C-GAN's operational generator (``OpGenerator``): ``Oper2d(2b, 3x3, stride 2, no bias) -> IN ->``
-    :class:`OperationalResidualBlock` ``->`` [classification branch: global max pool -> dense -> softmax] ``->
-    Oper2dTranspose(out, 3x3, stride 2, bias) -> tanh``.
+    :class:`OperationalResidualBlock` ``->`` [classification branch: global pool -> dense -> softmax] ``->
+    Oper2dTranspose(out, 3x3, stride 2, bias) -> tanh`` (with ``residual_output``: ``clamp(x + Oper2dTranspose)``,
+    the layer zero-initialised).
 
     Parameters for 3 channels and ``base_channels = 64``: ``q * 301,827 + 1,026`` (906,507 for ``q = 3``); for one
     grey channel ``q * 297,217 + 1,026`` (892,677 for ``q = 3``). Input sides must be even.
@@ -138,25 +171,33 @@ class OperationalGenerator(JointGenerator):
         num_classes: classes of the classification branch (2: COVID-19 or not, in the paper).
         q: order of the operational layers (3 in the paper; 1 is the ``"convolutional-light"`` variant).
         base_channels: the reference's ``dim``; the network works at ``2 * base_channels`` channels (128).
+        residual_output: identity start, ``clamp(x + residual)`` (``False``: the reference's ``tanh`` output).
+        head_pooling: global pooling of the classification branch, ``"avg"`` or the reference's ``"max"``.
     """
 
     def __init__(
-        self, in_channels: int = 1, out_channels: int = 1, num_classes: int = 2, q: int = 3, base_channels: int = 64
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        num_classes: int = 2,
+        q: int = 3,
+        base_channels: int = 64,
+        residual_output: bool = True,
+        head_pooling: str = "avg",
     ) -> None:
         super().__init__()
         width = 2 * _positive("base_channels", base_channels)
+        self.residual_output = bool(residual_output)
         self.encoder = nn.Sequential(
             Oper2d(_positive("in_channels", in_channels), width, 3, stride=2, padding=1, q=q, bias=False),
             _instance_norm(width),
             OperationalResidualBlock(width, q),
         )
-        self.head = keras_init_(_class_head(width, num_classes))
-        self.decoder = nn.Sequential(
-            Oper2dTranspose(
-                width, _positive("out_channels", out_channels), 3, stride=2, padding=1, output_padding=1, q=q
-            ),
-            nn.Tanh(),
+        self.head = keras_init_(_class_head(width, num_classes, head_pooling))
+        last = Oper2dTranspose(
+            width, _positive("out_channels", out_channels), 3, stride=2, padding=1, output_padding=1, q=q
         )
+        self.decoder = _output_layer(last, self.residual_output, in_channels, out_channels)
 
 
 class OperationalDiscriminator(nn.Module):
@@ -217,7 +258,8 @@ class ResNetGenerator(JointGenerator):
     ``reflect-pad 3 -> conv 7x7 (b) -> IN -> ReLU``, two ``conv 3x3 stride 2 -> IN -> ReLU`` (2b, 4b),
     ``num_blocks`` :class:`ResidualBlock` (the branch taps the output of block ``class_block``), two ``transposed
     conv 3x3 stride 2 -> IN -> ReLU`` (2b, b), ``reflect-pad 3 -> conv 7x7 (bias) -> tanh``; convolutions before a
-    norm have no bias. Parameters for one grey channel and ``b = 64``: 11,371,395 (3 channels: 11,383,941). Input
+    norm have no bias (with ``residual_output``: no ``tanh``, the last convolution zero-initialised and its output
+    added to the input). Parameters for one grey channel and ``b = 64``: 11,371,395 (3 channels: 11,383,941). Input
     sides must be multiples of 4.
 
     Args:
@@ -227,6 +269,8 @@ class ResNetGenerator(JointGenerator):
         base_channels: channels of the first convolution (the reference's ``dim``, 64).
         num_blocks: residual blocks (9).
         class_block: number of residual blocks before the classification branch (5).
+        residual_output: identity start, ``clamp(x + residual)`` (``False``: the reference's ``tanh`` output).
+        head_pooling: global pooling of the classification branch, ``"avg"`` or the reference's ``"max"``.
     """
 
     def __init__(
@@ -237,9 +281,12 @@ class ResNetGenerator(JointGenerator):
         base_channels: int = 64,
         num_blocks: int = 9,
         class_block: int = 5,
+        residual_output: bool = True,
+        head_pooling: str = "avg",
     ) -> None:
         super().__init__()
         b = _positive("base_channels", base_channels)
+        self.residual_output = bool(residual_output)
         if not 1 <= class_block <= num_blocks:
             raise ConfigError(f"class_block must be in [1, num_blocks={num_blocks}], got {class_block!r}.")
         down: list[nn.Module] = [
@@ -257,11 +304,14 @@ class ResNetGenerator(JointGenerator):
                 _instance_norm(c // 2),
                 nn.ReLU(),
             ]
-        up += [nn.ReflectionPad2d(3), nn.Conv2d(b, _positive("out_channels", out_channels), 7), nn.Tanh()]
         self.encoder = nn.Sequential(*down, *(ResidualBlock(4 * b) for _ in range(class_block)))
-        self.head = _class_head(4 * b, num_classes)
-        self.decoder = nn.Sequential(*(ResidualBlock(4 * b) for _ in range(num_blocks - class_block)), *up)
+        self.head = _class_head(4 * b, num_classes, head_pooling)
+        self.decoder = nn.Sequential(
+            *(ResidualBlock(4 * b) for _ in range(num_blocks - class_block)), *up, nn.ReflectionPad2d(3)
+        )
         keras_init_(self)
+        last = nn.Conv2d(b, _positive("out_channels", out_channels), 7)
+        self.decoder.extend(_output_layer(keras_init_(last), self.residual_output, in_channels, out_channels))
 
 
 def _check_variant(variant: str, q: int) -> None:
@@ -277,6 +327,8 @@ def r2c_generator(
     num_classes: int = 2,
     q: int = 3,
     base_channels: int = 64,
+    residual_output: bool = True,
+    head_pooling: str = "avg",
 ) -> JointGenerator:
     """The generator of an R2C-GAN ``variant`` (see :data:`VARIANTS`; the bundles' ``network_def``).
 
@@ -288,12 +340,16 @@ def r2c_generator(
         num_classes: classes of the classification branch.
         q: order of the operational layers.
         base_channels: the reference's ``dim`` (64).
+        residual_output: identity start, ``clamp(x + residual, -1, 1)`` with the last layer zero-initialised
+            (``False``: the reference's ``tanh`` output).
+        head_pooling: global pooling of the classification branch, ``"avg"`` or the reference's ``"max"``.
     """
     _check_variant(variant, q)
+    options = {"residual_output": residual_output, "head_pooling": head_pooling}
     if variant == "convolutional":
-        return ResNetGenerator(in_channels, out_channels, num_classes, base_channels)
+        return ResNetGenerator(in_channels, out_channels, num_classes, base_channels, **options)
     return OperationalGenerator(
-        in_channels, out_channels, num_classes, 1 if variant == "convolutional-light" else q, base_channels
+        in_channels, out_channels, num_classes, 1 if variant == "convolutional-light" else q, base_channels, **options
     )
 
 

@@ -6,9 +6,12 @@ import csv
 import json
 
 import pytest
+import torch
+from monai.bundle import ConfigParser
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from monai_xrgan.bundle import REPO_BUNDLES
 from monai_xrgan.data.demo import make_demo_dataset
 
 from helpers.bundles import check_resume_after_crash, run_bundle
@@ -37,6 +40,36 @@ def trained(tmp_path_factory, r2c_demo):
     return root, result.stdout
 
 
+def _configs(*names: str) -> ConfigParser:
+    parser = ConfigParser()
+    parser.read_config([str(REPO_BUNDLES / BUNDLE / "configs" / n) for n in names])
+    return parser
+
+
+def test_demo_generators_start_as_the_identity_with_an_average_pooled_head():
+    parser = _configs("train.json")
+    x = torch.rand(2, 1, 64, 64) * 2 - 1
+    for name in ("network_def", "inverse_generator_def"):
+        net = parser.get_parsed_content(name).eval()
+        with torch.no_grad():
+            assert torch.equal(net(x), x)
+        assert isinstance(net.head[0], torch.nn.AdaptiveAvgPool2d)
+    assert parser.get_parsed_content("class_weights") == [1.0, 0.1, 0.2]
+
+
+def test_paper_config_is_the_reference_scale():
+    parser = _configs("train.json", "paper.json")
+    settings = ("image_size", "load_size", "base_channels", "q", "batch_size", "constant_epochs", "decay_epochs")
+    assert {k: parser.get_parsed_content(k) for k in settings} == {
+        "image_size": 256, "load_size": 286, "base_channels": 64, "q": 3, "batch_size": 1, "constant_epochs": 100,
+        "decay_epochs": 1900,
+    }  # fmt: skip
+    generator = parser.get_parsed_content("network_def")
+    assert sum(p.numel() for p in generator.parameters()) == 892_677  # 1 grey channel, q = 3, width 64
+    inference = _configs("inference.json", "paper.json")
+    assert inference.get_parsed_content("image_size") == 256
+
+
 def test_train_exports_every_network_and_logs_restoration_and_classification(trained):
     root, log = trained
     assert all((root / "models" / f"{stem}.pt").is_file() for stem in NETWORKS)
@@ -56,7 +89,8 @@ def test_inference_writes_restored_images_and_class_probabilities(trained, r2c_d
     restored = sorted(out.glob("*_restored.png"))
     assert len(restored) == 4 and Image.open(restored[0]).size == (64, 64)
     with open(out / "class_probabilities.csv", newline="") as f:
-        rows = list(csv.reader(f))
+        header, *rows = list(csv.reader(f))
+    assert header == ["image", "normal", "covid"]
     assert len(rows) == 4 and all(row[0].endswith("_lq.png") for row in rows)
     assert all(float(p_normal) + float(p_covid) == pytest.approx(1.0, abs=1e-5) for _, p_normal, p_covid in rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import math
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from ignite.engine import Events
+from monai.data import DataLoader as MonaiDataLoader
+from monai.data import MetaTensor
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -21,6 +24,7 @@ from monai_xrgan.engines.cycle import (
     restored_items,
 )
 from monai_xrgan.engines.image_pool import ImagePool
+from monai_xrgan.handlers.class_probabilities import ClassProbabilityCSVWriter
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
 from monai_xrgan.utils.errors import ConfigError
@@ -199,6 +203,20 @@ def test_evaluator_without_targets_only_runs_the_network():
     assert {"image", "pred", "probs"} <= set(output[0]) and float(output[1]["probs"][1]) == pytest.approx(0.6)
 
 
+def test_class_probabilities_csv_quotes_file_names_and_keeps_their_order(tmp_path):
+    names = ["/data/plain.png", '/data/with, comma and "quotes".png', "/data/third.dcm"]
+    data = [{"image": MetaTensor(torch.rand(1, SIZE, SIZE), meta={"filename_or_obj": n})} for n in names]
+    evaluator = JointRestorationEvaluator(
+        "cpu", MonaiDataLoader(data, batch_size=3), _Identity(torch.tensor([0.25, 0.5, 1.0])), target_key=None,
+        label_key=None, val_handlers=[ClassProbabilityCSVWriter(tmp_path / "probs.csv", ["normal", "covid"])],
+    )  # fmt: skip
+    evaluator.run()
+    with open(tmp_path / "probs.csv", newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    assert header == ["image", "normal", "covid"] and [r[0] for r in rows] == names
+    assert [float(r[2]) for r in rows] == [0.25, 0.5, 1.0] and all(float(r[1]) + float(r[2]) == 1.0 for r in rows)
+
+
 def test_evaluator_configuration_errors():
     loader = DataLoader([{"image": torch.zeros(1, 8, 8)}])
     with pytest.raises(ConfigError, match="num_classes"):
@@ -259,3 +277,37 @@ def test_restored_items_are_the_restorations_on_unit_range_with_their_labels():
     )
     with pytest.raises(ConfigError, match="no 'label'"):
         restored_items(evaluator)
+
+
+def _scene(label: int, g: torch.Generator) -> torch.Tensor:
+    """A smooth random image on [-1, 1]; class 1 adds a bright disc (an opacity) at a random place."""
+    image = F.interpolate(torch.rand(1, 1, 4, 4, generator=g), size=SIZE, mode="bilinear")[0] - 0.5
+    if label:
+        centre = torch.randint(8, SIZE - 8, (2,), generator=g)
+        rows, cols = torch.meshgrid(torch.arange(SIZE), torch.arange(SIZE), indexing="ij")
+        image = image + 0.8 * (((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2) < 25).float()
+    return image.clamp(-1, 1)
+
+
+def test_tiny_model_keeps_the_no_restoration_psnr_and_learns_the_classes():
+    g = torch.Generator().manual_seed(0)
+    clean = [_scene(i % 2, g) for i in range(8)]
+    noisy = [(c + 0.2 * torch.randn(c.shape, generator=g)).clamp(-1, 1) for c in clean]
+    lq = DataLoader([{"lq": x, "label": torch.tensor(i % 2)} for i, x in enumerate(noisy)], batch_size=2, shuffle=True)
+    hq = DataLoader([{"hq": _scene(i % 2, g), "label": torch.tensor(i % 2)} for i in range(8)], batch_size=2)
+    torch.manual_seed(0)
+    gen, inv = r2c_generator(base_channels=4), r2c_generator(base_channels=4)
+    d_a, d_b = r2c_discriminator(base_channels=4), r2c_discriminator(base_channels=4)
+    g_opt = torch.optim.Adam([*gen.parameters(), *inv.parameters()], 2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], 2e-4, betas=(0.5, 0.999))
+    R2CGANTrainer("cpu", 30, lq, hq, gen, inv, d_a, d_b, g_opt, d_opt, class_weights=(1.0, 0.1, 0.2)).run()
+
+    degraded, target, labels = torch.stack(noisy), torch.stack(clean), torch.tensor([i % 2 for i in range(8)])
+    with torch.no_grad():
+        restored, probs = gen.eval()(degraded, return_probs=True)
+
+    def psnr(x: torch.Tensor) -> float:
+        return (10 * torch.log10(4.0 / F.mse_loss(x, target))).item()  # peak-to-peak 2 on [-1, 1]
+
+    assert psnr(restored) >= psnr(degraded) - 0.1  # 120 iterations do not undo the identity start
+    assert (probs.argmax(1) == labels).float().mean() > 0.5  # the joint classifier learns its training images

@@ -105,8 +105,49 @@ def test_operational_layer_inputs_are_bounded_as_in_the_reference():
     assert len(seen) == 3 and seen[0] <= 1.0
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_identity_start_returns_the_input_exactly_at_initialisation(variant):
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(r2c_generator(variant, base_channels=4)(x), x)
+        reference = r2c_generator(variant, base_channels=4, residual_output=False)(x)
+    assert (reference - x).abs().mean() > 0.1  # the reference's tanh output starts far from its input
+
+
+def test_residual_output_is_the_input_plus_the_last_layer_clamped():
+    net = r2c_generator(base_channels=4).eval()
+    last = net.decoder[-1]
+    with torch.no_grad():
+        last.bias[0].fill_(0.5)  # the zero-initialised layer now outputs 0.5 everywhere
+        x = torch.rand(2, 1, 32, 32) * 2 - 1
+        torch.testing.assert_close(net(x), (x + 0.5).clamp(-1, 1))
+
+
+def _smooth_images(n: int, size: int = 32) -> torch.Tensor:
+    """``n`` different smooth images on [-1, 1]: random low-resolution fields upsampled, at different brightness."""
+    torch.manual_seed(0)
+    fields = torch.nn.functional.interpolate(torch.rand(n, 1, 4, 4), size=size, mode="bilinear")
+    return (fields * 1.5 - 0.75 + torch.linspace(-0.25, 0.25, n).view(n, 1, 1, 1)).clamp(-1, 1)
+
+
+def _covid_spread(pooling: str, variant: str = "operational") -> float:
+    torch.manual_seed(1)
+    net = r2c_generator(variant, base_channels=8, head_pooling=pooling).eval()
+    with torch.no_grad():
+        return net(_smooth_images(8), return_probs=True)[1][:, 1].std().item()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_average_pooled_head_separates_different_inputs_at_initialisation(variant):
+    spread = _covid_spread("avg", variant)
+    assert spread > 5e-3
+    assert spread > 2 * _covid_spread("max", variant)  # the reference's max pool tells the inputs apart less
+
+
 def test_torchscript_keeps_both_call_forms():
     net = r2c_generator(base_channels=4).eval()
+    with torch.no_grad():
+        net.decoder[-1].bias[0].fill_(0.25)  # not the identity, so that the residual path is compared
     scripted = torch.jit.script(net)
     x = torch.rand(1, 1, 32, 32) * 2 - 1
     torch.testing.assert_close(scripted(x), net(x))
@@ -120,6 +161,8 @@ def test_torchscript_keeps_both_call_forms():
         ({"q": 0}, "q"),
         ({"base_channels": 0}, "base_channels"),
         ({"num_classes": 0}, "num_classes"),
+        ({"head_pooling": "sum"}, "head_pooling"),
+        ({"in_channels": 3, "out_channels": 1}, "residual_output"),
     ],
 )
 def test_invalid_settings_are_config_errors(kwargs, message):

@@ -25,6 +25,7 @@ import numpy as np
 
 from monai_xrgan.engines.cycle import DEGRADATION_GROUPS
 from monai_xrgan.evaluation import figures
+from monai_xrgan.evaluation.figures import plt
 from monai_xrgan.evaluation.report import ClaimSpec, make_row
 from monai_xrgan.evaluation.runner import Experiment, SeedRun
 from monai_xrgan.transforms.xray import LoadXRay
@@ -64,9 +65,10 @@ def _classifier_metrics(report: Mapping[str, Any]) -> tuple[dict[str, float], di
 
 def run_seed(run: SeedRun) -> list[dict]:
     """Train R2C-GAN for this seed, evaluate every arm, restore the test split; return the three rows."""
+    # every step is reusable: with --reuse, seeds run separately (e.g. in parallel) are gathered into one report
     run.run("train", ["train.json"], arm="r2c_gan", reusable=True)
-    out = run.run("evaluate", ["train.json", "evaluate.json"], arm="all arms") / "eval"
-    run.run("inference", ["inference.json"], ["--output_dir", str(out / "restored")], arm="r2c_gan")
+    out = run.run("evaluate", ["train.json", "evaluate.json"], arm="all arms", reusable=True) / "eval"
+    run.run("inference", ["inference.json"], ["--output_dir", str(out / "restored")], arm="r2c_gan", reusable=True)
     test, clean = _read(out / "metrics.json")["metrics"], _read(out / "clean_metrics.json")["metrics"]
     baseline = _read(out / "baseline_metrics.json")["report"]
     restored = _read(out / "restored_classifier_metrics.json")["report"]
@@ -104,14 +106,40 @@ def _restored_path(folder: Path, degraded: str) -> Path:
     return found[0]
 
 
+def plot_learning_curves(runs: list[SeedRun], png: Path) -> Path | None:
+    """Validation PSNR and SSIM of the restored images per epoch, one line per seed, against the degraded input's
+    (the no-restoration line, dashed; the validator logs it as ``val_identity_<metric>``)."""
+    logs = {r.seed: figures.read_scalars(r.path() / "runs") for r in runs}
+    if not any("val_psnr" in series for series in logs.values()):
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    for ax, metric in zip(axes, ("psnr", "ssim")):
+        for seed, series in logs.items():
+            if f"val_{metric}" in series:
+                ax.plot(*series[f"val_{metric}"], marker="o", markersize=3, label=f"r2c_gan, seed {seed}")
+        baseline = next((s[f"val_identity_{metric}"] for s in logs.values() if f"val_identity_{metric}" in s), None)
+        if baseline is not None:
+            ax.axhline(float(baseline[1][0]), color="black", linestyle="--", label="no_restoration (degraded input)")
+        ax.set_title(f"validation {metric.upper()}", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
 def make_figures(runs: list[SeedRun], report: dict, report_dir: Path) -> list[Path]:
-    """Training curves of every seed, the sample grid (degraded | restored | clean) and the confusion matrices."""
+    """Learning and training curves of every seed, the sample grid (degraded | restored | clean) and the confusion
+    matrices."""
     written = []
     curves = figures.plot_scalars(
         {f"seed {r.seed}": r.path() / "runs" for r in runs}, report_dir / "training_curves.png", tags=CURVES,
         title="R2C-GAN training: losses per iteration, validation PSNR / SSIM per epoch",
     )  # fmt: skip
-    written += [curves] if curves is not None else []
+    learning = plot_learning_curves(runs, report_dir / "learning_curves.png")
+    written += [png for png in (learning, curves) if png is not None]
 
     first = runs[0]
     test = json.loads((first.data_dir / "datalist.json").read_text(encoding="utf-8"))["test"]
