@@ -138,6 +138,7 @@ def cached_dataset(
     cache_dir: str | os.PathLike | None = None,
     num_workers: int | None = 1,
     cache_rate: float = 1.0,
+    runtime_cache: bool | str = True,
     **kwargs: Any,
 ) -> CacheDataset | PersistentDataset:
     """A dataset that computes the deterministic start of ``transform`` once per item.
@@ -146,16 +147,20 @@ def cached_dataset(
         data: the datalist items.
         transform: the preprocessing (a ``Compose``, a transform or a list of them); nested compositions are
             inlined (:func:`flatten_transforms`), so everything before the first random transform is cached.
-        cache_dir: ``None``: :class:`monai.data.CacheDataset` (in memory, filled before the first epoch with
-            ``num_workers`` threads); a folder: :class:`DiskCacheDataset` (on disk, filled on first use,
-            by the data loader's workers when it has some, and reused by later runs).
-        num_workers: threads that fill the in-memory cache.
+        cache_dir: ``None``: :class:`monai.data.CacheDataset` (in memory); a folder: :class:`DiskCacheDataset` (on
+            disk, filled on first use, by the data loader's workers when it has some, and reused by later runs).
+        num_workers: threads that fill the in-memory cache when ``runtime_cache`` is ``False``.
         cache_rate: fraction of the items cached in memory.
-        kwargs: passed to the MONAI dataset (e.g. ``copy_cache``, ``runtime_cache``, ``pickle_protocol``).
+        runtime_cache: fill the in-memory cache on first use, through the data loader (default), so that a bad
+            image is reported by the loader with its item and split (and ``skip_bad_images`` applies); ``False``
+            fills it before the first epoch; ``"processes"`` shares it with loader worker processes.
+        kwargs: passed to the MONAI dataset (e.g. ``copy_cache``, ``pickle_protocol``).
     """
     flat = flatten_transforms(transform)
     if cache_dir is None or f"{cache_dir}" == "":
-        return CacheDataset(data, flat, cache_rate=cache_rate, num_workers=num_workers, **kwargs)
+        return CacheDataset(
+            data, flat, cache_rate=cache_rate, num_workers=num_workers, runtime_cache=runtime_cache, **kwargs
+        )
     if os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
         raise ConfigError(f"{cache_dir}: `cache_dir` names a file; set it to a folder (or null to cache in memory).")
     return DiskCacheDataset(
