@@ -6,11 +6,13 @@ label, broadcast to constant maps and concatenated to the image. The discriminat
 auxiliary domain classifier. MI-GAN adds, for translations into one *key* domain, an attention head on the
 generator's decoder features: a mask ``A`` in ``[0, 1]`` and a content image ``C`` give ``A * C + (1 - A) * x``, so
 that those translations change only the regions the mask selects (GANimation-style heads, our reading of the
-paper's "key migration branch").
+paper's "key migration branch"). Translations into every other domain are residual, ``x + tanh(.)``, so that every
+translation keeps the anatomy of its input and the untrained generator returns (close to) its input.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 import torch
@@ -19,7 +21,10 @@ from torch import nn
 
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["StarGANGenerator", "StarGANDiscriminator", "domain_condition"]
+__all__ = ["StarGANGenerator", "StarGANDiscriminator", "domain_condition", "domain_index"]
+
+#: initial bias of the key branch's attention logits: ``A = sigmoid(-3)`` about 0.05, close to no change
+_ATTENTION_BIAS = -3.0
 
 
 def _check_positive(name: str, value: int) -> int:
@@ -35,6 +40,18 @@ def _check_domain(name: str, value: int | None, num_domains: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < num_domains:
         raise ConfigError(f"{name} must be a domain index in [0, {num_domains - 1}] or null, got {value!r}.")
     return value
+
+
+def domain_index(domain: int | str, domains: Sequence[str], key: str = "target_domain") -> int:
+    """The index of ``domain`` (a name of ``domains`` or an index into them); a one-line error naming ``key``."""
+    if isinstance(domain, str) and domain in domains:
+        return list(domains).index(domain)
+    if isinstance(domain, str) and domain.lstrip("-").isdigit():
+        domain = int(domain)
+    if isinstance(domain, int) and not isinstance(domain, bool) and 0 <= domain < len(domains):
+        return domain
+    choices = ", ".join(f"{i} {name}" for i, name in enumerate(domains))
+    raise ConfigError(f"{key} {domain!r} is not a domain; use a name or index of: {choices}.")
 
 
 def domain_condition(c: torch.Tensor, num_domains: int, batch: int, dtype: torch.dtype) -> torch.Tensor:
@@ -83,12 +100,16 @@ class StarGANGenerator(nn.Module):
     each IN + ReLU; 7x7 conv to the image channels -> tanh. Convolutions have no bias, instance norms are affine.
     Instance norms always use the statistics of the image itself (the reference keeps running averages but never
     switches to them, its networks stay in train mode at test time). 1 channel, 3 domains: 8,411,712 parameters.
+    Unlike the reference the output is residual, ``clamp(x + tanh(.), -1, 1)``, and the last conv starts at zero:
+    the untrained generator returns its input, and a translation can only edit the input, never replace it by a
+    domain template (what the reference's free output did on the 2-patient key domain of the demo).
 
     With ``key_domain`` the generator has MI-GAN's key migration branch: two 7x7 convs on the last decoder features
-    give an attention mask ``A = sigmoid(.)`` (1 channel) and a content image ``C = tanh(.)``; translations into
-    ``key_domain`` return ``A * C + (1 - A) * x`` instead of the plain head's image (+6,272 parameters for 1 channel).
-    Both heads run for every sample and the result is selected per sample, so every parameter takes part in every
-    forward pass (as ``DistributedDataParallel`` expects).
+    give an attention mask ``A = sigmoid(.)`` (1 channel, with a bias starting at ``-3``: ``A`` about 0.05) and a
+    content image ``C = tanh(.)`` (starting at 0); translations into ``key_domain`` return ``A * C + (1 - A) * x``
+    instead of the residual head's image (+6,273 parameters for 1 channel). Both heads run for every sample and the
+    result is selected per sample, so every parameter takes part in every forward pass (as
+    ``DistributedDataParallel`` expects).
 
     Args:
         in_channels: image channels (also the output channels).
@@ -129,9 +150,15 @@ class StarGANGenerator(nn.Module):
             *_conv_in_relu(nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), width),
         )
         self.to_image = nn.Conv2d(width, in_channels, 7, 1, 3, bias=False)
-        has_branch = self.key_domain >= 0
-        self.key_attention = nn.Conv2d(width, 1, 7, 1, 3, bias=False) if has_branch else None
-        self.key_content = nn.Conv2d(width, in_channels, 7, 1, 3, bias=False) if has_branch else None
+        nn.init.zeros_(self.to_image.weight)  # residual output: the untrained generator is the identity
+        self.key_attention: nn.Conv2d | None = None
+        self.key_content: nn.Conv2d | None = None
+        if self.key_domain >= 0:
+            self.key_attention = nn.Conv2d(width, 1, 7, 1, 3)
+            nn.init.zeros_(self.key_attention.weight)
+            nn.init.constant_(self.key_attention.bias, _ATTENTION_BIAS)
+            self.key_content = nn.Conv2d(width, in_channels, 7, 1, 3, bias=False)
+            nn.init.zeros_(self.key_content.weight)
 
     @property
     def has_key_branch(self) -> bool:
@@ -168,7 +195,7 @@ class StarGANGenerator(nn.Module):
         """
         labels = self.condition(x, c)
         features = self.decoder(self.bottleneck(self.encoder(self._with_label_maps(x, labels))))
-        image = torch.tanh(self.to_image(features))
+        image = torch.clamp(x + torch.tanh(self.to_image(features)), -1.0, 1.0)
         mask = torch.zeros_like(image[:, :1])
         if self.key_attention is not None and self.key_content is not None:
             attention = torch.sigmoid(self.key_attention(features))
