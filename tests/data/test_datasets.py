@@ -3,8 +3,10 @@ the files and the transform settings."""
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,14 +51,15 @@ def train_transform(size: int = 32) -> Compose:
 
 def test_nested_preprocessing_is_cached_in_memory(items, loads):
     ds = cached_dataset(items, train_transform(), progress=False)
-    assert isinstance(ds, CacheDataset) and loads["n"] == len(items)  # cached once, before the first epoch
+    assert isinstance(ds, CacheDataset) and loads["n"] == 0  # filled on first use, through the data loader
     for _ in range(2):
         assert [tuple(ds[i]["image"].shape) for i in range(3)] == [(1, 24, 24)] * 3
     assert loads["n"] == len(items)
     # what MONAI does with the nested Compose as it is: it counts as random, nothing is cached
+    assert cached_dataset(items, train_transform(), runtime_cache=False, progress=False) and loads["n"] == 2 * len(items)
     plain = CacheDataset(items, train_transform(), progress=False)
     plain[0], plain[0]
-    assert loads["n"] == len(items) + 2
+    assert loads["n"] == 2 * len(items) + 2
 
 
 def test_disk_cache_is_reused_across_datasets(items, loads, tmp_path):
@@ -106,3 +109,16 @@ def test_cache_dir_naming_a_file(items, tmp_path):
     file.write_text("x")
     with pytest.raises(ConfigError, match=r"f\.txt: `cache_dir` names a file"):
         cached_dataset(items, train_transform(), cache_dir=file)
+
+
+BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+
+
+@pytest.mark.parametrize("bundle", ["pix2pix_cxr", "r2c_gan_cxr", "migan_ct", "drai_cxr", "diffusionxray_drr"])
+def test_every_train_config_caches_through_the_factory(bundle):
+    config = json.loads((BUNDLES / bundle / "configs" / "train.json").read_text())
+    assert config["cache_dir"] is None
+    blocks = [v for part in ("train", "validate") for k, v in config[part].items() if k.endswith("dataset")]
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block["_target_"] == "monai_xrgan.data.cached_dataset" and block["cache_dir"] == "@cache_dir"
