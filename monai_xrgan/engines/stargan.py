@@ -22,7 +22,14 @@ from monai_xrgan.losses.gradient_penalty import gradient_penalty
 from monai_xrgan.metrics.image import image_similarity_metrics
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["StarGANTrainer", "StarGANEvaluator", "cyclic_targets", "feature_matching_loss", "total_variation"]
+__all__ = [
+    "StarGANTrainer",
+    "StarGANEvaluator",
+    "attention_loss",
+    "cyclic_targets",
+    "feature_matching_loss",
+    "total_variation",
+]
 
 
 def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -54,6 +61,17 @@ def feature_matching_loss(
     return torch.stack(terms).mean() * present.float()
 
 
+def attention_loss(mask: torch.Tensor) -> torch.Tensor:
+    """Per-sample mean weight of the input image in ``A * C + (1 - A) * x``, i.e. ``mean(1 - A)``, ``(B,)``.
+
+    GANimation (Pumarola et al. 2018, Sec. 4.2; its code's ``lambda_mask`` term) composes
+    ``M * x + (1 - M) * C`` and penalises ``mean(M)``, the weight of the original image, because without it the
+    mask saturates to ``M = 1``: an output equal to its input satisfies the cycle loss for free. With the change
+    weight ``A = 1 - M`` of MI-GAN's branch that is ``mean(1 - A)``; its gradient raises ``A``.
+    """
+    return (1.0 - mask).mean(dim=(1, 2, 3))
+
+
 def total_variation(mask: torch.Tensor) -> torch.Tensor:
     """Per-sample mean squared difference between neighbouring pixels of ``(B, 1, H, W)`` masks, ``(B,)``."""
     dy = (mask[:, :, 1:, :] - mask[:, :, :-1, :]).square().mean(dim=(1, 2, 3))
@@ -80,11 +98,12 @@ class StarGANTrainer(MultiNetworkTrainer):
     * generator (D frozen): ``-mean D_src(G(x, c')) + lambda_cls CE(D_cls(G(x, c')), c')
       + lambda_rec L1(x, G(G(x, c'), c))`` plus, for the translations into ``key_domain`` (MI-GAN):
       ``lambda_key`` x their cross-entropy again (extra weight on D's key-domain classification),
-      ``lambda_att`` x the mean of the attention mask ``A`` and ``lambda_tv`` x its total variation
-      (:func:`total_variation`), ``lambda_fm`` x :func:`feature_matching_loss` between D's trunk features of those
-      translations and of the batch's real key-domain images, and ``lambda_cp`` x the L1 between the generator's
-      encoder features of ``x`` and of ``G(x, c')`` outside the attention mask (both encoded with ``c'``; the mask
-      is average-pooled to the feature size and not optimised by this term).
+      ``lambda_att`` x :func:`attention_loss` (the mean weight ``1 - A`` that the output gives the input, as
+      GANimation penalises it: it keeps the mask from saturating to "no change") and ``lambda_tv`` x the total
+      variation of ``A`` (:func:`total_variation`), ``lambda_fm`` x :func:`feature_matching_loss` between D's trunk
+      features of those translations and of the batch's real key-domain images, and ``lambda_cp`` x the L1 between
+      the generator's encoder features of ``x`` and of ``G(x, c')`` outside the attention mask (both encoded with
+      ``c'``; the mask is average-pooled to the feature size and not optimised by this term).
 
     Target domains: with ``p_key`` each sample's target is ``key_domain`` with probability ``p_key`` and one of the
     other domains uniformly otherwise; without it, the batch's own labels in random order (the reference). With
@@ -259,7 +278,7 @@ class StarGANTrainer(MultiNetworkTrainer):
             if lam["key"] > 0:
                 losses["loss_g_key"] = _weighted_mean(ce, into_key)
             if lam["att"] > 0:
-                losses["loss_g_att"] = _weighted_mean(mask.float().mean(dim=(1, 2, 3)), into_key)
+                losses["loss_g_att"] = _weighted_mean(attention_loss(mask.float()), into_key)
             if lam["tv"] > 0:
                 losses["loss_g_tv"] = _weighted_mean(total_variation(mask.float()), into_key)
             if lam["fm"] > 0:

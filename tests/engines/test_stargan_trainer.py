@@ -5,7 +5,7 @@ import torch
 from ignite.engine import Events
 
 from monai_xrgan.engines import StarGANEvaluator, StarGANTrainer
-from monai_xrgan.engines.stargan import cyclic_targets, feature_matching_loss, total_variation
+from monai_xrgan.engines.stargan import attention_loss, cyclic_targets, feature_matching_loss, total_variation
 from monai_xrgan.losses import gradient_penalty
 from monai_xrgan.networks import StarGANDiscriminator, StarGANGenerator
 from monai_xrgan.utils.errors import ConfigError
@@ -44,6 +44,25 @@ def test_mask_terms():
     features = [torch.ones(2, 3, 2, 2)]
     assert float(feature_matching_loss(features, [torch.zeros(2, 3, 2, 2)], torch.ones(2), torch.ones(2))) == 1.0
     assert float(feature_matching_loss(features, [torch.zeros(2, 3, 2, 2)], torch.ones(2), torch.zeros(2))) == 0.0
+
+
+def test_mask_regulariser_pushes_towards_change_as_ganimation():
+    # GANimation penalises the weight of the input image: in A * C + (1 - A) * x that is 1 - A, so the gradient of
+    # the penalty on A is negative everywhere and a descent step raises A (more change), never lowers it
+    mask = torch.full((2, 1, 4, 4), 0.3, requires_grad=True)
+    loss = attention_loss(mask).mean()
+    loss.backward()
+    torch.testing.assert_close(loss.detach(), torch.tensor(0.7))
+    assert (mask.grad < 0).all()
+    # through a generator step: only lambda_att on, the key branch's attention bias must grow
+    trainer = _trainer(_batches(1), True, n_critic=1, **{f"lambda_{k}": 0.0 for k in ("key", "tv", "fm", "cp")},
+                       lambda_cls=0.0, lambda_rec=0.0, p_key=1.0)  # fmt: skip
+    for p in trainer.networks["discriminator"].parameters():
+        p.data.zero_()  # no adversarial gradient: the attention term alone
+    bias = trainer.networks["generator"].key_attention.bias
+    before = float(bias)
+    trainer.run()
+    assert float(bias) > before
 
 
 @pytest.mark.parametrize("key_branch", [True, False])
