@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,14 +60,32 @@ def test_four_domains_and_bad_options(tmp_path):
         make_demo_dataset("migan", tmp_path / "bad", num_domains=5, size=32)
     with pytest.raises(ConfigError, match="slice_step must be an integer >= 0"):
         make_demo_dataset("migan", tmp_path / "bad", slice_step=-1, size=32)
+    with pytest.raises(ConfigError, match="min_finding_fraction must be in \\[0, 1\\)"):
+        make_demo_dataset("migan", tmp_path / "bad", min_finding_fraction=1.5, size=32)
+
+
+def test_finding_fraction_per_axial_slice():
+    lung = np.zeros((4, 4, 3), dtype=bool)
+    lung[:, :, 1:] = True
+    lesion = np.zeros_like(lung)
+    lesion[:2, :2, 2] = True
+    np.testing.assert_allclose(migan._finding_fractions({"lung_mask": lung, "lesion_mask": lesion}), [0, 0, 0.25])
 
 
 def test_defaults_give_three_test_patients_per_domain_and_two_scarce_training_patients(tmp_path, monkeypatch):
     """The experiment's demo (task defaults): counts of patients per split and domain, one slice every ~12.5 mm."""
     lungs = list(range(4, 28))  # what lung_slice_indices finds in a 32-voxel phantom (rendering is skipped here)
-    monkeypatch.setattr(migan, "_write_volume", lambda writer, relative, seed, finding: (f"{relative}.nii.gz", lungs))
+    fractions = np.where(np.arange(32) < 10, 0.2, 0.0)  # a finding in slices 0-9 only, in any domain
+
+    def fake_volume(writer, relative, seed, finding):
+        return f"{relative}.nii.gz", lungs, fractions
+
+    monkeypatch.setattr(migan, "_write_volume", fake_volume)
     datalist = json.loads(make_demo_dataset("migan", tmp_path, size=32).read_text())
     assert Counter(i["domain"] for i in datalist["test"]) == {0: 3, 1: 3, 2: 3}  # test volumes
     training = Counter(i["domain"] for i in datalist["training"])  # slices: every lung slice at 32 voxels
-    assert training == {0: 4 * len(lungs), 1: 4 * len(lungs), 2: 2 * len(lungs)}
+    shown = [k for k in lungs if k < 10]  # a patient with a finding: only the slices that show it
+    assert training == {0: 4 * len(lungs), 1: 4 * len(shown), 2: 2 * len(shown)}
+    every = json.loads(make_demo_dataset("migan", tmp_path / "all", size=32, min_finding_fraction=0.0).read_text())
+    assert Counter(i["domain"] for i in every["training"]) == {0: 4 * len(lungs), 1: 4 * len(lungs), 2: 2 * len(lungs)}
     assert [migan.auto_slice_step(size) for size in (32, 48, 64, 128, 256)] == [1, 1, 2, 4, 8]

@@ -12,7 +12,9 @@ mild COVID-19 training patients against four of each other domain.
 Datalist lists (paths relative to the dataset folder):
 
 * ``training``, ``validation``, ``test_slices``: ``{"image": volume, "slice": k, "domain": d}``, every
-  ``slice_step``-th axial slice through the lungs (:func:`~monai_xrgan.transforms.ct.lung_slice_indices`);
+  ``slice_step``-th axial slice through the lungs (:func:`~monai_xrgan.transforms.ct.lung_slice_indices`); a slice of
+  a patient with a finding is listed only where the finding covers at least ``min_finding_fraction`` of the slice's
+  lung (slice-level labels: a basal COVID-19 opacity is not in the apical slices, which look normal);
 * ``test``: ``{"image": volume, "domain": d}``, the test volumes themselves (inference translates every slice).
 
 Slice indices refer to the volume as :class:`~monai_xrgan.transforms.LoadCTSliced` loads it (LPS axis order), which
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+
+import numpy as np
 
 from monai_xrgan.data.ct_io import write_ct_dicom_series, write_ct_nifti
 from monai_xrgan.data.ct_phantoms import MAX_SIZE, MIN_SIZE, phantom_affine, synthetic_ct
@@ -45,9 +49,17 @@ def auto_slice_step(size: int) -> int:
     return max(1, int(size) // _AUTO_STEP_DIVISOR)
 
 
-def _write_volume(writer: DemoWriter, relative: str, patient_seed: int, finding: str) -> tuple[str, list[int]]:
-    """Render one patient with ``finding``, write it and return its relative path and lung slice indices."""
-    volume = synthetic_ct(patient_seed, writer.size, finding)
+def _finding_fractions(info: dict[str, Any]) -> np.ndarray:
+    """Per axial slice, the fraction of the lung voxels inside the finding's lesion mask (0 without lung)."""
+    lung = info["lung_mask"].sum(axis=(0, 1))
+    return info["lesion_mask"].sum(axis=(0, 1)) / np.maximum(lung, 1)
+
+
+def _write_volume(
+    writer: DemoWriter, relative: str, patient_seed: int, finding: str
+) -> tuple[str, list[int], np.ndarray]:
+    """Render one patient with ``finding``, write it; its relative path, lung slice indices and finding fractions."""
+    volume, info = synthetic_ct(patient_seed, writer.size, finding, return_info=True)
     affine = phantom_affine(writer.size)
     if writer.fmt == "dicom":
         write_ct_dicom_series(
@@ -62,7 +74,7 @@ def _write_volume(writer: DemoWriter, relative: str, patient_seed: int, finding:
     else:
         relative = f"{relative}.nii.gz"
         write_ct_nifti(writer.root / relative, volume, affine)
-    return relative, lung_slice_indices(volume)
+    return relative, lung_slice_indices(volume), _finding_fractions(info)
 
 
 def _build_migan(
@@ -73,6 +85,7 @@ def _build_migan(
     num_val: int,
     num_test: int,
     slice_step: int,
+    min_finding_fraction: float,
 ) -> dict[str, Any]:
     """Write the volumes of every split and domain and the slice-level lists (see the module docstring)."""
     if num_domains not in (3, 4):
@@ -81,6 +94,8 @@ def _build_migan(
     for name, value in counts.items():
         check_count(name, value, 1)
     slice_step = check_count("slice_step", slice_step, 0) or auto_slice_step(writer.size)
+    if isinstance(min_finding_fraction, bool) or not 0.0 <= min_finding_fraction < 1.0:
+        raise ConfigError(f"demo option min_finding_fraction must be in [0, 1), got {min_finding_fraction!r}.")
     domains = MIGAN_DOMAINS[:num_domains]
     content: dict[str, Any] = {"domains": list(domains), "labels": {str(i): d for i, d in enumerate(domains)}}
     splits = {"training": (num_train, "train"), "validation": (num_val, "val"), "test": (num_test, "test")}
@@ -89,9 +104,16 @@ def _build_migan(
         for domain, finding in enumerate(domains):
             n = num_train_mild if split == "training" and domain == _MILD else count
             for i, patient_seed in enumerate(writer.patients(n)):
-                path, lungs = _write_volume(writer, f"volumes/{folder}/{finding}_{i:03d}", patient_seed, finding)
+                path, lungs, fractions = _write_volume(
+                    writer, f"volumes/{folder}/{finding}_{i:03d}", patient_seed, finding
+                )
                 volumes.append({"image": path, "domain": domain})
-                slices += [{"image": path, "slice": k, "domain": domain} for k in lungs[slice_step // 2 :: slice_step]]
+                shown = [
+                    k
+                    for k in lungs[slice_step // 2 :: slice_step]
+                    if domain == 0 or fractions[k] >= min_finding_fraction
+                ]
+                slices += [{"image": path, "slice": k, "domain": domain} for k in shown]
         if split == "test":
             content["test"], content["test_slices"] = volumes, slices
         else:
@@ -115,6 +137,11 @@ register_task(
                 0,
                 "keep every slice_step-th axial slice through the lungs in the slice lists; 0: one slice every "
                 "~12.5 mm (size // 32: every slice at 32, every 4th at 128)",
+            ),
+            "min_finding_fraction": (
+                0.05,
+                "list a slice of a patient with a finding only where the finding covers at least this fraction of "
+                "the slice's lung (0: every lung slice)",
             ),
         },
         size_range=(MIN_SIZE, MAX_SIZE),
