@@ -576,7 +576,7 @@ class XRayPreprocessd(Compose):
         allow_missing_keys: don't raise when a key is missing.
 
     A nested ``Compose`` counts as random for :class:`monai.data.CacheDataset`; build datasets with
-    :func:`monai_xrgan.data.datasets.xray_dataset`, which inlines this one so that its steps are cached.
+    :func:`monai_xrgan.data.datasets.cached_dataset`, which inlines this one so that its steps are cached.
     """
 
     def __init__(
