@@ -82,3 +82,19 @@ def test_traceback_is_shown_on_request(demo, tmp_path, monkeypatch):
     monkeypatch.setenv("MONAI_XRGAN_TRACEBACK", "1")
     result = train(tmp_path, demo, "--max_epoch", "3")
     assert result.returncode != 0 and "Traceback" in result.stdout
+
+
+def test_bad_inference_image_is_one_line_or_skipped(demo, tmp_path):
+    assert train(tmp_path, demo).returncode == 0
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    datalist = json.loads((demo / "datalist.json").read_text())
+    shutil.copy(demo / datalist["test"][0]["image"], inputs / "a_good.png")
+    (inputs / "b_bad.png").write_bytes((inputs / "a_good.png").read_bytes()[:60])
+    common = ["--bundle_root", tmp_path, "--dataset_dir", demo, "--input_dir", inputs, "--output_dir", tmp_path / "out",
+              *TINY[BUNDLE].overrides]  # fmt: skip
+    failed = run_bundle(BUNDLE, ["inference.json"], common, check=False)
+    assert_one_line(failed, str(inputs / "b_bad.png"), "(inference[1])")
+    skipped = run_bundle(BUNDLE, ["inference.json"], [*common, "--skip_bad_images", "True"], check=False)
+    assert skipped.returncode == 0 and "skipped 1 of 2 inference items" in skipped.stdout, skipped.stdout[-3000:]
+    assert [p.name for p in (tmp_path / "out").rglob("*.png")] and not list((tmp_path / "out").rglob("b_bad*"))
