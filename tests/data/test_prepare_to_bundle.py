@@ -5,11 +5,12 @@ the later release's layout) → ``monai_xrgan.data.prepare`` → ``drai_cxr`` / 
 from __future__ import annotations
 
 import pytest
-from helpers.bundles import TINY, run_bundle
 
 from monai_xrgan.data.io import write_png
 from monai_xrgan.data.phantoms import synthetic_chest_xray
 from monai_xrgan.data.prepare.__main__ import main
+
+from helpers.bundles import TINY, run_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +18,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def radiography_db(tmp_path_factory):
     root = tmp_path_factory.mktemp("db") / "COVID-19_Radiography_Dataset"
-    for folder, finding, n in (("Normal", "normal", 6), ("Viral Pneumonia", "viral_pneumonia", 4), ("COVID", "covid_mild", 4)):
+    for folder, finding, n in (
+        ("Normal", "normal", 6),
+        ("Viral Pneumonia", "viral_pneumonia", 4),
+        ("COVID", "covid_mild", 4),
+    ):
         for i in range(n):
             write_png(root / folder / "images" / f"{folder}-{i + 1}.png", synthetic_chest_xray(i, 80, finding))
     return root
