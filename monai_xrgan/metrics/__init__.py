@@ -11,6 +11,7 @@ from monai_xrgan.metrics.classification import (
 from monai_xrgan.metrics.cnr import LesionCNRMetric, lesion_cnr, lesion_cnr_handler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
 from monai_xrgan.metrics.lesion import LesionChangeMetric, lesion_change_handler, lesion_change_scores
+from monai_xrgan.metrics.nodules import matched_filter_signal, nodules_found
 
 __all__ = [
     "LesionCNRMetric",
@@ -19,6 +20,8 @@ __all__ = [
     "LesionChangeMetric",
     "lesion_change_handler",
     "lesion_change_scores",
+    "matched_filter_signal",
+    "nodules_found",
     "UnitRangePairs",
     "image_similarity_metrics",
     "classification_report",

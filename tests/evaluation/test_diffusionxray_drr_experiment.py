@@ -49,15 +49,22 @@ def test_reproduce_writes_every_arm_and_claim(tmp_path):
     data = report_dir / "data"
     rows = {row["arm"]: row for row in report["rows"]}
     assert set(rows) == {*SAMPLERS, FLOOR} and report["seeds"] == [0]
-    assert all(set(row["metrics"]) == METRICS for row in rows.values())
+    assert set(rows["ddim50"]["metrics"]) == {*METRICS, "ddim_speedup"}
+    assert all(set(rows[arm]["metrics"]) == METRICS for arm in ("ddpm1000", FLOOR))
     assert [c["claim"] for c in report["claims"]] == [c.claim for c in EXPERIMENT.claims]
     assert [(c["arm"], c["metric"], c["baseline"]) for c in report["claims"]] == [
         ("ddim50", "psnr", FLOOR), ("ddim50", "ssim", FLOOR), ("ddpm1000", "psnr", FLOOR), ("ddpm1000", "ssim", FLOOR),
-        ("ddim50", "nodule_cnr_ratio", "threshold"), ("ddpm1000", "nodule_cnr_ratio", "threshold")]  # fmt: skip
+        ("ddim50", "ddim_speedup", "threshold"), ("ddim50", "psnr", "ddpm1000"),
+        ("ddim50", "nodule_cnr_ratio", "threshold"), ("ddim50", "nodules_found", "threshold"),
+        ("ddpm1000", "nodule_cnr_ratio", "threshold"), ("ddpm1000", "nodules_found", "threshold")]  # fmt: skip
     for arm in SAMPLERS:  # each sampler really ran its number of steps: DDPM-1000 takes far longer per image
         assert len(rows[arm]["details"]["nodule_cnr_input"]) == len(rows[arm]["details"]["nodule_cnr_restored"]) == 2
     assert rows["ddpm1000"]["metrics"]["seconds_per_image"] > 5 * rows["ddim50"]["metrics"]["seconds_per_image"]
-    assert rows[FLOOR]["metrics"]["nodule_cnr_ratio"] == 1.0
+    assert rows[FLOOR]["metrics"]["nodule_cnr_ratio"] == rows[FLOOR]["metrics"]["nodules_found"] == 1.0
+    assert rows["ddim50"]["metrics"]["ddim_speedup"] == pytest.approx(
+        rows["ddpm1000"]["metrics"]["seconds_per_image"] / rows["ddim50"]["metrics"]["seconds_per_image"])
+    # one epoch of a residual model leaves the input nearly as it is: its nodules are all still found
+    assert rows["ddim50"]["metrics"]["nodules_found"] == 1.0
 
     # the floor is the LQ input scored as is: the same PSNR/SSIM computed here from the test pairs
     items = json.loads((data / "datalist.json").read_text())["test"]
@@ -67,5 +74,5 @@ def test_reproduce_writes_every_arm_and_claim(tmp_path):
     assert rows[FLOOR]["metrics"]["psnr"] == pytest.approx(PSNRMetric(1.0)(lq, hq).mean().item(), rel=1e-4)
     assert rows[FLOOR]["metrics"]["ssim"] == pytest.approx(SSIMMetric(2, 1.0)(lq, hq).mean().item(), rel=1e-4)
     for png in ("training_curves.png", "samples_lq_restored_hq.png", "samples_drr_restored.png",
-                "nodule_cnr_scatter.png", "claims.png"):  # fmt: skip
+                "samples_drr_ood_restored.png", "nodule_cnr_scatter.png", "claims.png"):  # fmt: skip
         assert (report_dir / png).is_file(), png
