@@ -1,9 +1,9 @@
 """Writers for CT volumes in Hounsfield units: NIfTI (with the affine) and DICOM series (CT Image Storage).
 
-Reading goes through :class:`monai.transforms.LoadImage` (see :mod:`monai_xrgan.transforms.ct`); this module only
-writes. A volume is an ``(X, Y, Z)`` array of HU with a ``4 x 4`` RAS affine (voxel index -> world mm), MONAI's and
-NIfTI's convention; a DICOM series stores one axial slice ``volume[:, :, k]`` per file, so that both files load back
-to the same array and affine.
+Reading goes through :class:`monai.transforms.LoadImage` (see :mod:`monai_xrgan.transforms.ct`); this module
+writes, and lists the CT volumes of a folder (:func:`ct_volumes_in_folder`). A volume is an ``(X, Y, Z)`` array of
+HU with a ``4 x 4`` RAS affine (voxel index -> world mm), MONAI's and NIfTI's convention; a DICOM series stores one
+axial slice ``volume[:, :, k]`` per file, so that both files load back to the same array and affine.
 """
 
 from __future__ import annotations
@@ -19,14 +19,37 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from pydicom.valuerep import DSfloat
 
-from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
-__all__ = ["CT_IMAGE_STORAGE", "write_ct_nifti", "write_ct_dicom_series"]
+__all__ = ["CT_IMAGE_STORAGE", "ct_volumes_in_folder", "write_ct_nifti", "write_ct_dicom_series"]
 
 #: SOP class UID of CT Image Storage
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 #: RAS (NIfTI, MONAI) <-> LPS (DICOM) world coordinates
 _RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def _is_dicom(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith((".dcm", ".dicom"))
+
+
+def ct_volumes_in_folder(folder: str | os.PathLike, key: str = "image") -> list[dict[str, str]]:
+    """Items ``{key: path}`` for the CT volumes of ``folder`` (sorted): its NIfTI files and its sub-folders holding
+    a DICOM series (``.dcm`` files), or the folder itself when it holds the ``.dcm`` files of one series."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise MissingInputError(f"{root}: input folder not found; set `input_dir` to a folder of CT volumes.")
+    if any(_is_dicom(f) for f in root.iterdir()):
+        return [{key: str(root)}]
+    nifti = (".nii", ".nii.gz")
+    volumes = [
+        f
+        for f in sorted(root.iterdir())
+        if (f.is_file() and f.name.lower().endswith(nifti)) or (f.is_dir() and any(map(_is_dicom, f.iterdir())))
+    ]
+    if not volumes:
+        raise MissingInputError(f"{root}: no CT volumes (.nii, .nii.gz files or DICOM series folders) in this folder.")
+    return [{key: str(f)} for f in volumes]
 
 
 def _check_volume(volume: np.ndarray, affine: np.ndarray, where: os.PathLike | str) -> tuple[np.ndarray, np.ndarray]:

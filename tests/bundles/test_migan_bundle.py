@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nibabel as nib
 import numpy as np
@@ -89,7 +90,30 @@ def test_inference_on_a_dicom_series_and_a_two_dimensional_image(trained, tmp_pa
     write_png(inputs / "slice.png", np.full((32, 32), 0.5))
     result = run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--input_dir", inputs, *TINY], check=False)
     last = result.stdout.strip().splitlines()[-1]
-    assert result.returncode != 0 and last.startswith("error: ") and "is a 2-D image" in last, last
+    assert result.returncode != 0 and last.startswith("error: ") and "no CT volumes" in last, last
+
+
+def test_inference_on_a_folder_of_nifti_volumes_and_dicom_series_into_a_named_domain(trained, demo, tmp_path):
+    root, _ = trained
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(demo / "volumes" / "test" / "normal_000.nii.gz", inputs / "patient_a.nii.gz")
+    dicom = tmp_path / "dicom"
+    make_demo_dataset("migan", dicom, format="dicom", size=32, num_train=1, num_train_mild=1, num_val=1, num_test=1)
+    shutil.copytree(dicom / "volumes" / "test" / "viral_pneumonia_000", inputs / "patient_b")
+    out = tmp_path / "out"
+    overrides = ["--bundle_root", root, "--input_dir", inputs, "--output_dir", out, *TINY]
+    result = run_bundle(BUNDLE, ["inference.json"], [*overrides, "--target_domain", "viral_pneumonia"])
+    assert "Translated 2 volume(s) into viral_pneumonia" in result.stdout
+    source = nib.load(inputs / "patient_a.nii.gz")
+    written = nib.load(out / "patient_a_to_viral_pneumonia.nii.gz")
+    assert written.shape == source.shape
+    np.testing.assert_allclose(written.affine, source.affine, atol=1e-5)
+    assert nib.load(out / "patient_b_to_viral_pneumonia.nii.gz").shape == (32, 32, 32)
+
+    result = run_bundle(BUNDLE, ["inference.json"], [*overrides, "--target_domain", "covid"], check=False)
+    last = result.stdout.strip().splitlines()[-1]
+    assert result.returncode != 0 and last.startswith("error: target_domain 'covid' is not a domain"), last
 
 
 def test_evaluate_reports_gan_scores_and_the_classifier_gain(trained, demo):
@@ -111,3 +135,21 @@ def test_resume_after_interruption_of_the_plain_stargan_ablation(tmp_path, demo)
     check_resume_after_crash(BUNDLE, tmp_path, ["--dataset_dir", demo, "--key_branch", "False", *TINY])
     weights = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert not any(k.startswith("key_") for k in weights)  # plain StarGAN: no key migration branch
+
+
+def test_paper_config_is_the_reference_setting():
+    from pathlib import Path
+
+    from monai.bundle import ConfigParser
+
+    configs = Path(__file__).resolve().parents[2] / "bundles" / BUNDLE / "configs"
+    parser = ConfigParser()
+    parser.read_config([str(configs / "train.json"), str(configs / "paper.json")])
+    keys = ("image_size", "batch_size", "learning_rate", "n_critic", "lambda_gp", "lambda_cls", "lambda_rec", "amp")
+    assert {k: parser.get_parsed_content(k) for k in keys} == {
+        "image_size": 128, "batch_size": 16, "learning_rate": 1e-4, "n_critic": 5, "lambda_gp": 10.0,
+        "lambda_cls": 1.0, "lambda_rec": 10.0, "amp": True,
+    }  # fmt: skip
+    generator, discriminator = parser.get_parsed_content("network_def"), parser.get_parsed_content("discriminator_def")
+    assert sum(p.numel() for p in generator.parameters()) == 8_411_712 + 6_273  # reference + key branch
+    assert sum(p.numel() for p in discriminator.parameters()) == 44_743_616
