@@ -71,7 +71,9 @@ def check_archive_size(archive: str | os.PathLike, max_unpacked_mb: float = MAX_
         )
 
 
-def pack_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike, require_weights: bool = True) -> tuple[Path, str]:
+def pack_bundle(
+    bundle_dir: str | os.PathLike, out_dir: str | os.PathLike, require_weights: bool = True
+) -> tuple[Path, str]:
     """Write ``out_dir/<name>.zip`` (all files under a top folder ``<name>/``) and ``<name>.zip.sha256``.
 
     The layout is the MONAI Bundle archive format, so ``monai.bundle.download(url=...)``, ``monai.bundle.load``

@@ -90,7 +90,8 @@ def install_error_hook() -> None:
 
     Called from the bundles' ``initialize`` step; programs that import the package are not affected otherwise. It
     replaces ``sys.excepthook``, filters the engines' logged tracebacks of user errors out of the root logger's
-    handlers (and MONAI's ``StatsHandler`` logger), re-enables this package's loggers, and, in ``python -m monai.bundle run``, checks the command-line overrides
+    handlers (and MONAI's ``StatsHandler`` logger), re-enables this package's loggers, and, in
+    ``python -m monai.bundle run``, checks the command-line overrides
     (:func:`monai_xrgan.utils.overrides.check_overrides`: unknown keys, bad sizes, epochs, learning rates, devices).
     """
     sys.excepthook = _error_hook

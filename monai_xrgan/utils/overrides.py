@@ -80,7 +80,8 @@ def check_overrides(config_files: Sequence[str] | str, overrides: Mapping[str, A
             siblings = [i for i in known if i.rpartition("#")[0] == parent]
             close = difflib.get_close_matches(key, siblings or list(known), n=1, cutoff=0.6)
             hint = f"did you mean --{close[0]}?" if close else "see the bundle's configs for the keys they define."
-            raise ConfigError(f"--{key}: no config of {files[0].parent} defines `{key}`, so it would be ignored; {hint}")
+            raise ConfigError(f"--{key}: no config of {files[0].parent} defines `{key}`, so it would be ignored; "
+                              f"{hint}")
         _check_value(key.rpartition("#")[2], value)
 
 

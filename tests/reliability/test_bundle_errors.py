@@ -34,8 +34,8 @@ def with_bad_item(demo, tmp_path, split: str, index: int):
 
 
 def train(tmp_path, data, *overrides):
-    return run_bundle(BUNDLE, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", data, *TINY[BUNDLE].overrides,
-                                               *overrides], check=False)  # fmt: skip
+    common = ["--bundle_root", tmp_path, "--dataset_dir", data, *TINY[BUNDLE].overrides]
+    return run_bundle(BUNDLE, ["train.json"], [*common, *overrides], check=False)
 
 
 def assert_one_line(result, *parts: str) -> str:

@@ -37,6 +37,10 @@ def generator_of(checkpoint: Path) -> dict[str, torch.Tensor]:
     return torch.load(checkpoint, weights_only=True)["network_generator"]
 
 
+def exported(root: Path) -> dict[str, torch.Tensor]:
+    return torch.load(root / "models" / "model.pt", weights_only=True)
+
+
 def assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -52,14 +56,14 @@ def test_kill_during_checkpoint_write_keeps_the_previous_one_and_the_best_model(
     assert "checkpoint_epoch=1.pt" in names(ckpt) and "checkpoint_epoch=2.pt" not in names(ckpt)
     assert any(n.endswith(".partial") for n in names(ckpt))  # the interrupted write
     # epoch 2 (best metric) is exported only after its checkpoint, so models/ matches the checkpoint kept
-    assert_same(torch.load(tmp_path / "models" / "model.pt", weights_only=True), generator_of(ckpt / "checkpoint_epoch=1.pt"))
+    assert_same(exported(tmp_path), generator_of(ckpt / "checkpoint_epoch=1.pt"))
 
     resumed = tiny_run(tmp_path, 3)
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert "Resumed from" in resumed.stdout and "at epoch 1/3" in resumed.stdout
     assert "finished epoch 1\n" not in resumed.stdout and "finished epoch 2" in resumed.stdout
     assert names(ckpt) == ["checkpoint_epoch=2.pt", "checkpoint_epoch=3.pt"]  # no partial file left
-    assert_same(torch.load(tmp_path / "models" / "model.pt", weights_only=True), generator_of(ckpt / "checkpoint_epoch=2.pt"))
+    assert_same(exported(tmp_path), generator_of(ckpt / "checkpoint_epoch=2.pt"))
 
 
 def test_kill_during_export_reexports_the_best_networks_on_resume(tmp_path):
@@ -71,7 +75,7 @@ def test_kill_during_export_reexports_the_best_networks_on_resume(tmp_path):
     resumed = tiny_run(tmp_path, 2)
     assert resumed.returncode == 0 and "at epoch 2/2" in resumed.stdout, resumed.stdout[-3000:]
     assert names(tmp_path / "models") == ["discriminator.pt", "model.pt"]  # the partial export was removed
-    assert_same(torch.load(tmp_path / "models" / "model.pt", weights_only=True), generator_of(ckpt / "checkpoint_epoch=2.pt"))
+    assert_same(exported(tmp_path), generator_of(ckpt / "checkpoint_epoch=2.pt"))
 
 
 def test_kill_in_the_middle_of_an_epoch_resumes_from_the_newest_checkpoint(tmp_path):
@@ -80,7 +84,7 @@ def test_kill_in_the_middle_of_an_epoch_resumes_from_the_newest_checkpoint(tmp_p
     resumed = tiny_run(tmp_path, 3)
     assert resumed.returncode == 0 and "at epoch 2/3" in resumed.stdout, resumed.stdout[-3000:]
     ckpt = tmp_path / "ckpt"
-    assert_same(torch.load(tmp_path / "models" / "model.pt", weights_only=True), generator_of(ckpt / "checkpoint_epoch=2.pt"))
+    assert_same(exported(tmp_path), generator_of(ckpt / "checkpoint_epoch=2.pt"))
 
 
 def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(tmp_path):
@@ -127,7 +131,8 @@ def test_learning_rate_given_on_resume_is_applied(tmp_path):
     resumed = tiny_scheduled_trainer(4, lr=1e-3)
     TrainingCheckpointer(tmp_path / "ckpt", tmp_path / "models").attach(resumed)
     seen = []
-    resumed.add_event_handler(Events.ITERATION_STARTED, lambda e: seen.append(e.optimizers["generator"].param_groups[0]["lr"]))
+    resumed.add_event_handler(Events.ITERATION_STARTED,
+                              lambda e: seen.append(e.optimizers["generator"].param_groups[0]["lr"]))  # fmt: skip
     resumed.run()
     assert seen[0] == pytest.approx(1e-3 * 2 / 3) and seen[-1] == pytest.approx(1e-3 / 3)
 
