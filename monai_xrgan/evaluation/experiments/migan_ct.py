@@ -33,27 +33,27 @@ _KEY_SCORES = {"sensitivity": "key_sensitivity", "specificity": "key_specificity
 #: training curves of the report (TensorBoard tags written by train.json)
 _CURVES = ("loss_d", "loss_g", "loss_g_cls", "loss_g_rec", "val_translation_acc", "val_cycle_ssim")
 
-DEFAULTS = (
-    "--image_size", "32", "--base_channels", "16", "--num_res_blocks", "3", "--d_base_channels", "16",
-    "--d_num_layers", "5", "--batch_size", "16", "--max_epochs", "20", "--num_workers", "0", "--num_threads", "1",
-    "--classifier_widen_factor", "0.5", "--classifier_epochs", "8",
-)  # fmt: skip
+#: train.json's demo budget (64², 8-channel networks, 50 epochs) as it is, with one thread per step and a half-width
+#: classifier trained for 8 epochs
+DEFAULTS = ("--num_workers", "0", "--num_threads", "1", "--classifier_widen_factor", "0.5", "--classifier_epochs", "8")
 
 NOTES = """\
-Demo-scale settings, chosen to fit about 5 CPU-minutes per seed (one thread per step): 32³ CT phantoms (every axial slice through the
-lungs, 12.5 mm apart; training 4 normal, 4 viral pneumonia and 2 mild COVID-19 patients, test 3 patients per
-domain, all patients distinct), 32² slices, StarGAN generator / critic with 16 base channels (3 residual blocks, 5
-critic layers), batch 16, 20 epochs (n_critic 5), and every evaluation classifier a half-width ResNet-18 trained from
-scratch with the run's seed for the same number of optimiser steps (8 epochs of one pass over the augmented set).
-`migan`: MI-GAN (key branch and its terms on); `stargan`: the same training with `--key_branch False`; `identity`: a
-generator that returns its input (the floor); `real`: the ceiling, a classifier trained and tested on real slices
-(its `gan_train` and `gan_test` are that real→real accuracy). GAN-train trains on every real training slice
-translated into **every** domain, its own included, and tests on the real test slices; GAN-test trains on the real
-training slices and tests on every real test slice translated into every domain, so the identity's GAN-test is
-exactly 1/3 (chance). `real+<generator>`: trained on the real slices plus that generator's translations into mild
-COVID-19 of normal and viral pneumonia training slices (as many as bring mild COVID-19 level with the largest
-domain); `real+identity` is the control of unchanged slices labelled mild COVID-19. `key_*`: mild COVID-19 against
-the rest on the real test slices. Confusion matrices: figures (summed over seeds) and row details (per seed)."""
+Demo settings: `train.json` as it is — 64³ CT phantoms (one axial slice every 12.5 mm through the lungs; of a patient
+with a finding only the slices where it covers ≥ 5 % of the lung; training 4 normal, 4 viral pneumonia and 2 mild
+COVID-19 patients = 76 / 75 / 9 slices, test 3 patients per domain = 59 / 57 / 17 slices, all patients distinct), 64²
+slices, generator and critic with 8 base channels (3 residual blocks, 5 critic layers), residual output for every
+target domain, batch 16, 50 epochs = 500 iterations (n_critic 5), the epoch with the best `val_translation_acc` — and
+every evaluation classifier a half-width ResNet-18 trained from scratch with the run's seed for the same number of
+optimiser steps (8 epochs of one pass over the augmented set). `migan`: MI-GAN (key branch and its terms on);
+`stargan`: the same training with `--key_branch False`; `identity`: a generator that returns its input (the floor);
+`real`: the ceiling, a classifier trained and tested on real slices (its `gan_train` and `gan_test` are that
+real→real accuracy). GAN-train trains on every real training slice translated into **every** domain, its own
+included, and tests on the real test slices; GAN-test trains on the real training slices and tests on every real test
+slice translated into every domain, so the identity's GAN-test is exactly 1/3 (chance). `real+<generator>`: trained
+on the real slices plus that generator's translations into mild COVID-19 of normal and viral pneumonia training
+slices (as many as bring mild COVID-19 level with the largest domain); `real+identity` is the control of unchanged
+slices labelled mild COVID-19. `key_*`: mild COVID-19 against the rest on the real test slices. Confusion matrices:
+figures (summed over seeds) and row details (per seed)."""
 
 
 def _read_metrics(folder: Path) -> dict[str, Any]:
