@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from monai_xrgan.transforms.xray import xray_format_of
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = ["PATH_KEYS", "IMAGE_SUFFIXES", "load_datalist", "datalist_from_folder"]
@@ -60,6 +61,8 @@ def load_datalist(
         resolved = dict(item)
         for key in PATH_KEYS:
             if key in item:
+                if not isinstance(item[key], str):
+                    raise ConfigError(f"{where}['{key}'] must be one path (a string), got {type(item[key]).__name__}.")
                 file = base / item[key]
                 if not file.exists():
                     raise MissingInputError(f"{where}['{key}'] = {file} does not exist; paths are relative to {base}.")
@@ -75,7 +78,12 @@ def datalist_from_folder(folder: str | os.PathLike, key: str = "image") -> list[
     folder = Path(folder)
     if not folder.is_dir():
         raise MissingInputError(f"{folder}: input folder not found; set `input_dir` to a folder of images.")
-    files = sorted(f for f in folder.iterdir() if f.is_file() and f.name.lower().endswith(IMAGE_SUFFIXES))
+    # suffix-less files are kept when they are DICOM (the preamble), as DICOM exports often name them IM000001
+    files = sorted(
+        f
+        for f in folder.iterdir()
+        if f.is_file() and (f.name.lower().endswith(IMAGE_SUFFIXES) or (not f.suffix and xray_format_of(f) == "dicom"))
+    )
     if not files:
         raise MissingInputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
     return [{key: str(f)} for f in files]

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from monai.networks.utils import normal_init
 from torch import nn
 
+from monai_xrgan.utils.errors import ConfigError
+
 __all__ = ["Pix2PixUNet", "EvalDropout"]
 
 
@@ -59,9 +61,9 @@ class Pix2PixUNet(nn.Module):
     ) -> None:
         super().__init__()
         if num_downs < 5:
-            raise ValueError(f"num_downs must be at least 5 (the reference's smallest U-Net), got {num_downs}.")
+            raise ConfigError(f"num_downs must be at least 5 (the reference's smallest U-Net), got {num_downs}.")
         if residual and in_channels != out_channels:
-            raise ValueError(
+            raise ConfigError(
                 f"residual=True adds the output to the input and needs in_channels == out_channels, got "
                 f"{in_channels} and {out_channels}; set residual=False."
             )
@@ -106,7 +108,7 @@ class Pix2PixUNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         factor = 2**self.num_downs
         if x.shape[-1] % factor or x.shape[-2] % factor:
-            raise ValueError(
+            raise ConfigError(
                 f"Pix2PixUNet with num_downs={self.num_downs} needs spatial sizes divisible by {factor}, "
                 f"got {x.shape[-2]}x{x.shape[-1]}; resize/pad the input or change num_downs."
             )

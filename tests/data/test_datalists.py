@@ -57,3 +57,16 @@ def test_folder_listing(tmp_path):
     assert [item["image"].split("/")[-1] for item in datalist_from_folder(tmp_path)] == ["a.PNG", "b.dcm", "c.nii.gz"]
     with pytest.raises(MissingInputError, match="no images"):
         datalist_from_folder(tmp_path / "sub" if (tmp_path / "sub").mkdir() is None else tmp_path)
+
+
+def test_a_list_where_a_path_belongs_is_one_line(tmp_path):
+    path = tmp_path / "datalist.json"
+    path.write_text(json.dumps({"training": [{"image": ["a.png", "b.png"]}]}))
+    with pytest.raises(ConfigError, match=r"training\[0\]\['image'\] must be one path \(a string\), got list"):
+        load_datalist(path, "training", keys=["image"])
+
+
+def test_folder_listing_keeps_suffixless_dicom_files_by_their_preamble(tmp_path):
+    (tmp_path / "IM000001").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)  # the DICOM preamble and prefix
+    (tmp_path / "README").write_bytes(b"not an image")
+    assert [item["image"].split("/")[-1] for item in datalist_from_folder(tmp_path)] == ["IM000001"]

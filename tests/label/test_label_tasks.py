@@ -88,11 +88,13 @@ def _save_weights(network: nn.Module, bundle_root: Path) -> None:
 
 
 def test_image_task_png_keeps_geometry_format_and_range(tmp_path, cxr_png, tiny_pix2pix):
-    task = create_task(tiny_pix2pix(tmp_path / "run"))
+    bundle = tiny_pix2pix(tmp_path / "run")
+    task = create_task(bundle)
     assert type(task) is BundleImageTask and task.is_valid()
     info = task.info()
     assert info["kind"] == "image" and info["type"] == "others" and info["dimension"] == 2
-    assert info["labels"] == [] and info["version"] == "0.1.0"
+    metadata = json.loads((Path(bundle) / "configs" / "metadata.json").read_text())
+    assert info["labels"] == [] and info["version"] == metadata["version"]
     path, result = task({"image": str(cxr_png)})
     assert path.endswith(".png") and "cxr_covid_synthetic" in Path(path).name and Path(path).parent != cxr_png.parent
     out, inp = np.asarray(Image.open(path)), np.asarray(Image.open(cxr_png))

@@ -5,6 +5,7 @@ import torch
 from monai.networks.nets import PatchDiscriminator
 
 from monai_xrgan.networks import Pix2PixUNet
+from monai_xrgan.utils.errors import ConfigError
 
 
 def n_params(module: torch.nn.Module) -> int:
@@ -68,9 +69,9 @@ def test_dropout_in_eval_is_a_switch():
 
 def test_wrong_input_size_is_a_clear_error():
     net = Pix2PixUNet(1, 1, num_downs=6, base_channels=8)
-    with pytest.raises(ValueError, match="divisible by 64"):
+    with pytest.raises(ConfigError, match="divisible by 64"):
         net(torch.zeros(1, 1, 60, 64))
-    with pytest.raises(ValueError, match="num_downs"):
+    with pytest.raises(ConfigError, match="num_downs"):
         Pix2PixUNet(num_downs=4)
 
 
@@ -90,7 +91,7 @@ def test_residual_generator_starts_as_the_identity():
         plain = Pix2PixUNet(1, 1, num_downs=6, base_channels=8)
         assert (plain(x) - x).abs().mean() > 0.1  # the reference's generator does not
     assert n_params(net) == n_params(plain)
-    with pytest.raises(ValueError, match="in_channels == out_channels"):
+    with pytest.raises(ConfigError, match="in_channels == out_channels"):
         Pix2PixUNet(1, 3, num_downs=6, residual=True)
 
 
