@@ -151,7 +151,8 @@ class EMATrainer(SupervisedTrainer):
         if not isinstance(ema, AveragedModel):
             raise ConfigError(f"EMATrainer.ema must be a torch.optim.swa_utils.AveragedModel, got {type(ema).__name__}.")
         self.ema = ema
-        self.add_event_handler(Events.STARTED, self._start_from_average)
+        # at the first iteration, not at STARTED: handlers attached later (the pretrained_ckpt loader) run at STARTED
+        self.add_event_handler(Events.ITERATION_STARTED, self._start_from_average)
         self.add_event_handler(Events.ITERATION_COMPLETED, self._update_average)
 
     @property

@@ -9,11 +9,10 @@ import torch
 from ignite.engine import Events
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.engines.utils import DiffusionPrepareBatch
-from monai.networks.nets import DiffusionModelUNet
-from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
-
 from monai.metrics import PSNRMetric
 from monai.networks.layers import GaussianFilter
+from monai.networks.nets import DiffusionModelUNet
+from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from monai_xrgan.engines import ConcatDiffusionInferer, DiffusionSampler, EMATrainer, RestorationPrepareBatch
@@ -228,10 +227,15 @@ def test_ema_trainer_averages_exports_and_starts_from_the_average():
         inferer=ConcatDiffusionInferer(scheduler),
         prepare_batch=RestorationPrepareBatch(1000, scheduler, "sample", "hq", "lq", residual=True), decollate=False,
     )  # fmt: skip
+    later = {k: torch.full_like(v, 0.02) if v.is_floating_point() else v for k, v in start.items()}
+    # a handler attached after the trainer's (the bundle's pretrained_ckpt loader) loads the "ema" weights at STARTED
+    trainer.add_event_handler(Events.STARTED, lambda e: ema.module.load_state_dict(later))
     seen = []
-    trainer.add_event_handler(Events.STARTED, lambda e: seen.append(net.conv_in.conv.weight.detach().clone()))
+    trainer.add_event_handler(
+        Events.ITERATION_STARTED(once=1), lambda e: seen.append(net.conv_in.conv.weight.detach().clone())
+    )
     trainer.run()
-    assert torch.all(seen[0] == 0.01)  # the network started from the average's weights
+    assert torch.all(seen[0] == 0.02)  # the network started from the average's weights, as loaded at STARTED
     assert set(trainer.raw_networks) == {"network", "ema"} and trainer.checkpoint_objects()["ema"] is ema
     assert int(ema.n_averaged) == 3
     assert not torch.equal(ema.module.conv_in.conv.weight, net.conv_in.conv.weight)  # an average, not a copy
