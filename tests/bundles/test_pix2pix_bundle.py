@@ -10,10 +10,9 @@ import numpy as np
 import pydicom
 import pytest
 import torch
+from monai.bundle import ConfigParser
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-from monai.bundle import ConfigParser
 
 from monai_xrgan.bundle import REPO_BUNDLES
 from monai_xrgan.data.demo import make_demo_dataset

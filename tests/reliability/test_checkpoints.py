@@ -15,8 +15,8 @@ from monai.networks.nets import PatchDiscriminator
 from monai_xrgan.engines import LinearDecayLR, Pix2PixTrainer
 from monai_xrgan.handlers import TrainingCheckpointer
 from monai_xrgan.networks import Pix2PixUNet
-from monai_xrgan.utils.errors import ConfigError, InputFileError
 from monai_xrgan.utils import files
+from monai_xrgan.utils.errors import ConfigError, InputFileError
 from monai_xrgan.utils.files import FAULT_ENV, OutputWriteError, atomic_torch_save
 
 from helpers.pix2pix import tiny_pairs
