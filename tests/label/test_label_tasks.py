@@ -93,7 +93,7 @@ def test_image_task_png_keeps_geometry_format_and_range(tmp_path, cxr_png, tiny_
     assert type(task) is BundleImageTask and task.is_valid()
     info = task.info()
     assert info["kind"] == "image" and info["type"] == "others" and info["dimension"] == 2
-    metadata = json.loads((Path(bundle) / "configs" / "metadata.json").read_text())
+    metadata = json.loads((bundle.path / "configs" / "metadata.json").read_text())
     assert info["labels"] == [] and info["version"] == metadata["version"]
     path, result = task({"image": str(cxr_png)})
     assert path.endswith(".png") and "cxr_covid_synthetic" in Path(path).name and Path(path).parent != cxr_png.parent
