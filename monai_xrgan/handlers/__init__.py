@@ -1,6 +1,11 @@
 """Ignite/MONAI event handlers shared by the bundles."""
 
-from monai_xrgan.handlers.checkpoint import TrainingCheckpointer, latest_checkpoint, load_network_weights
+from monai_xrgan.handlers.checkpoint import (
+    NetworkWeightsLoader,
+    TrainingCheckpointer,
+    latest_checkpoint,
+    load_network_weights,
+)
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss, TrainingDivergedError
 from monai_xrgan.handlers.images import ImageGridHandler
 from monai_xrgan.handlers.metrics_io import MetricsJSONWriter, write_json_atomic
@@ -11,6 +16,7 @@ __all__ = [
     "TrainingCheckpointer",
     "latest_checkpoint",
     "load_network_weights",
+    "NetworkWeightsLoader",
     "StopOnNonFiniteLoss",
     "TrainingDivergedError",
     "ImageGridHandler",

@@ -23,7 +23,7 @@ from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputEr
 from monai_xrgan.utils.files import atomic_torch_save, ensure_output_dir, remove_temporaries
 
 __all__ = ["TrainingCheckpointer", "KeepUntilWrittenSaver", "checkpoints", "latest_checkpoint", "training_objects",
-           "load_network_weights"]
+           "load_network_weights", "NetworkWeightsLoader"]
 
 _CKPT_PATTERN = re.compile(r"^checkpoint_epoch=(\d+)\.pt$")
 logger = logging.getLogger(__name__)
@@ -60,20 +60,24 @@ def training_objects(engine: Engine) -> dict[str, Any]:
     return objects
 
 
-def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str = "network") -> None:
-    """Load a state dict file into ``network`` (``weights_only``), naming mismatched keys when it does not fit."""
+def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str = "network",
+                         key: str = "pretrained_ckpt") -> None:
+    """Load a state dict file into ``network`` (``weights_only``), naming mismatched keys when it does not fit.
+
+    ``key`` is the config key that gave ``path``; the error for a missing file names it.
+    """
     path = Path(path)
     if not path.is_file():
-        raise MissingInputError(f"{path}: checkpoint not found; set `pretrained_ckpt` to an existing models/model.pt.")
+        raise MissingInputError(f"{path}: checkpoint not found; set `{key}` to an existing models/model.pt.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise InputFileError(f"{path}: not a readable PyTorch checkpoint, truncated or corrupt ({one_line(e, 120)}); "
                              "give another file or re-export it.") from e
     if isinstance(state, Mapping):  # a bundle export {name: weights}, or a full training checkpoint of this package
-        for key in (name, f"network_{name}"):
-            if isinstance(state.get(key), Mapping):
-                state = state[key]
+        for entry in (name, f"network_{name}"):
+            if isinstance(state.get(entry), Mapping):
+                state = state[entry]
                 break
     own = network.state_dict()
     missing = sorted(set(own) - set(state))
@@ -88,6 +92,32 @@ def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str 
         )
     network.load_state_dict(state)
 
+
+class NetworkWeightsLoader:
+    """Handler that loads exported weights into networks when the engine starts, with one-line errors.
+
+    Takes the place of MONAI's ``CheckpointLoader`` in inference and evaluation configs: a missing, truncated or
+    wrong-architecture file ends in one line naming the file and the fix (see :func:`load_network_weights`) instead
+    of a traceback.
+
+    Args:
+        load_path: the weights file (a bundle's ``models/model.pt``, or a full training checkpoint).
+        load_dict: networks by the name their weights have in the file (``model`` for ``models/model.pt``).
+        key: the config key of ``load_path``, named when the file is missing.
+    """
+
+    def __init__(self, load_path: str | os.PathLike, load_dict: Mapping[str, nn.Module], key: str = "ckpt_path") -> None:
+        self.load_path = load_path
+        self.load_dict = dict(load_dict)
+        self.key = key
+
+    def attach(self, engine: Engine) -> None:
+        engine.add_event_handler(Events.STARTED, self)
+
+    def __call__(self, engine: Engine) -> None:
+        for name, network in self.load_dict.items():
+            load_network_weights(unwrap(network), self.load_path, name=name, key=self.key)
+        engine.logger.info(f"Loaded {', '.join(self.load_dict)} from {self.load_path}.")
 
 
 class KeepUntilWrittenSaver(DiskSaver):

@@ -20,6 +20,7 @@ from monai.transforms import MapTransform, Transform
 from monai_xrgan.data.io import SOP_CLASS_UIDS, write_dicom, write_png
 from monai_xrgan.transforms.xray import XRayMeta
 from monai_xrgan.utils.errors import ConfigError, InputFileError
+from monai_xrgan.utils.files import OutputWriteError, ensure_output_dir
 
 __all__ = ["SaveXRay", "SaveXRayd"]
 
@@ -72,7 +73,7 @@ class SaveXRay(Transform):
     ) -> None:
         if png_bits not in (None, 8, 16):
             raise ConfigError(f"png_bits must be None, 8 or 16, got {png_bits!r}.")
-        self.output_dir = output_dir
+        self.output_dir = ensure_output_dir(output_dir, "output_dir")
         self.output_postfix = output_postfix
         self.separate_folder = separate_folder
         self.data_root_dir = data_root_dir
@@ -98,7 +99,15 @@ class SaveXRay(Transform):
             raise InputFileError(f"{source}: the output to save contains NaN or infinite values; check the model.")
         arr = np.clip(arr, 0.0, 1.0)
         lo, hi = float(_scalar(meta.get(XRayMeta.MIN, 0.0))), float(_scalar(meta.get(XRayMeta.MAX, 1.0)))
+        try:
+            path = self._write(arr, lo, hi, fmt, source, meta)
+        except OSError as e:  # a folder made read-only or a full disk after the start
+            raise OutputWriteError(f"{e.filename or self.output_dir}: cannot write the output of {source} "
+                                   f"({e.strerror or e}); choose a writable `output_dir` or free disk space.") from e
+        logger.info("saved %s", path)
+        return path
 
+    def _write(self, arr: np.ndarray, lo: float, hi: float, fmt: Any, source: str, meta: Mapping) -> Path:
         if fmt in _PIL_FORMATS:
             path = self._path(source, ".png")
             in_bits = 16 if int(_scalar(meta.get(XRayMeta.BITS, 8))) > 8 else 8
@@ -114,7 +123,6 @@ class SaveXRay(Transform):
             self._write_dicom(path, arr.T, source, meta)
         else:
             raise InputFileError(f"{source}: unknown xray_format {fmt!r}; expected png/jpeg/bmp/tiff, nifti or dicom.")
-        logger.info("saved %s", path)
         return path
 
     def _path(self, source: str, ext: str) -> Path:

@@ -4,9 +4,9 @@ import pytest
 import torch
 from ignite.engine import Events
 
-from monai_xrgan.handlers import TrainingCheckpointer, latest_checkpoint, load_network_weights
+from monai_xrgan.handlers import NetworkWeightsLoader, TrainingCheckpointer, latest_checkpoint, load_network_weights
 from monai_xrgan.networks import Pix2PixUNet
-from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
 
 from helpers.pix2pix import tiny_trainer
 
@@ -106,6 +106,38 @@ def test_wrong_architecture_checkpoint_names_the_keys(tmp_path):
         load_network_weights(Pix2PixUNet(1, 1, num_downs=6, base_channels=4), path, "generator")
     with pytest.raises(MissingInputError, match="pretrained_ckpt"):
         load_network_weights(Pix2PixUNet(1, 1, num_downs=6), tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("case", ["truncated", "wrong_size", "missing"])
+def test_inference_weights_loader_fails_in_one_line_naming_the_file(tmp_path, case):
+    # the handler that replaces MONAI's CheckpointLoader in the inference/evaluation configs (issue 18, case 5, 8)
+    path = tmp_path / "models" / "model.pt"
+    path.parent.mkdir()
+    torch.save(Pix2PixUNet(1, 1, num_downs=6, base_channels=8).state_dict(), path)
+    if case == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+    elif case == "missing":
+        path.unlink()
+    network = Pix2PixUNet(1, 1, num_downs=6, base_channels=4 if case == "wrong_size" else 8)
+    engine = tiny_trainer()
+    NetworkWeightsLoader(path, {"model": network}).attach(engine)
+    error, words = {"truncated": (InputFileError, "truncated or corrupt"), "wrong_size": (ConfigError, "shape mismatch"),
+                    "missing": (MissingInputError, "set `ckpt_path`")}[case]  # fmt: skip
+    with pytest.raises(error, match=words) as err:
+        engine.fire_event(Events.STARTED)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_inference_weights_loader_loads_an_export(tmp_path):
+    path = tmp_path / "model.pt"
+    source = Pix2PixUNet(1, 1, num_downs=6, base_channels=4)
+    torch.save(source.state_dict(), path)
+    target = Pix2PixUNet(1, 1, num_downs=6, base_channels=4)
+    engine = tiny_trainer()
+    NetworkWeightsLoader(path, {"model": target}).attach(engine)
+    engine.fire_event(Events.STARTED)
+    for k, v in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[k], v)
 
 
 def test_unknown_export_network_is_a_config_error(tmp_path):

@@ -23,6 +23,14 @@ def demo(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def trained(demo, tmp_path_factory):
+    """A bundle root holding a trained tiny model (``models/model.pt``)."""
+    root = tmp_path_factory.mktemp("trained")
+    assert train(root, demo).returncode == 0
+    return root
+
+
 def with_bad_item(demo, tmp_path, split: str, index: int):
     """A copy of the demo data whose ``split[index]`` image is a corrupt PNG; the datalist path."""
     data = tmp_path / "data"
@@ -84,17 +92,31 @@ def test_traceback_is_shown_on_request(demo, tmp_path, monkeypatch):
     assert result.returncode != 0 and "Traceback" in result.stdout
 
 
-def test_bad_inference_image_is_one_line_or_skipped(demo, tmp_path):
-    assert train(tmp_path, demo).returncode == 0
+def infer(trained, demo, tmp_path, *overrides):
+    common = ["--bundle_root", trained, "--dataset_dir", demo, "--output_dir", tmp_path / "out", *TINY[BUNDLE].overrides]
+    return run_bundle(BUNDLE, ["inference.json"], [*common, *overrides], check=False)
+
+
+def test_bad_inference_image_is_one_line_or_skipped(demo, trained, tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     datalist = json.loads((demo / "datalist.json").read_text())
     shutil.copy(demo / datalist["test"][0]["image"], inputs / "a_good.png")
     (inputs / "b_bad.png").write_bytes((inputs / "a_good.png").read_bytes()[:60])
-    common = ["--bundle_root", tmp_path, "--dataset_dir", demo, "--input_dir", inputs, "--output_dir", tmp_path / "out",
-              *TINY[BUNDLE].overrides]  # fmt: skip
-    failed = run_bundle(BUNDLE, ["inference.json"], common, check=False)
+    failed = infer(trained, demo, tmp_path, "--input_dir", inputs)
     assert_one_line(failed, str(inputs / "b_bad.png"), "(inference[1])")
-    skipped = run_bundle(BUNDLE, ["inference.json"], [*common, "--skip_bad_images", "True"], check=False)
+    skipped = infer(trained, demo, tmp_path, "--input_dir", inputs, "--skip_bad_images", "True")
     assert skipped.returncode == 0 and "skipped 1 of 2 inference items" in skipped.stdout, skipped.stdout[-3000:]
     assert [p.name for p in (tmp_path / "out").rglob("*.png")] and not list((tmp_path / "out").rglob("b_bad*"))
+
+
+def test_truncated_model_at_inference_is_one_line(demo, trained, tmp_path):
+    # issue 18, case 5 (the wrong-size and missing file cases of the same loader: handlers/test_checkpoint.py)
+    model = tmp_path / "model.pt"
+    model.write_bytes((trained / "models" / "model.pt").read_bytes()[:2000])
+    assert_one_line(infer(trained, demo, tmp_path, "--ckpt_path", model), str(model), "truncated or corrupt")
+
+
+def test_output_dir_naming_a_file_at_inference_is_one_line(demo, trained, tmp_path):
+    (tmp_path / "out").write_text("not a folder")
+    assert_one_line(infer(trained, demo, tmp_path), str(tmp_path / "out"), "must name a folder")

@@ -12,6 +12,7 @@ from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandFlipd
 
 from monai_xrgan.data.io import write_png
 from monai_xrgan.data.loaders import BadImageError, GuardedDataLoader
+from monai_xrgan.transforms import XRayPreprocessd
 
 
 @pytest.fixture()
@@ -83,3 +84,14 @@ def test_a_runtime_filled_cache_reports_bad_items_through_the_loader(items):
         list(GuardedDataLoader(dataset, batch_size=2))
     skipping = GuardedDataLoader(dataset, batch_size=2, skip_bad_images=True)
     assert sum(len(b["image"]) for b in skipping) == 4 and len(skipping.skipped) == 2
+
+
+def test_a_2x1000_radiograph_stops_the_run_naming_it(tmp_path):
+    # issue 18, case 8: the resize of a 2×1000 image fails (no output pixels on the short side); the loader names it
+    write_png(tmp_path / "ok.png", np.full((80, 90), 0.5, dtype=np.float32))
+    write_png(tmp_path / "thin.png", np.full((2, 1000), 0.5, dtype=np.float32))
+    items = [{"image": str(tmp_path / name)} for name in ("ok.png", "thin.png")]
+    loader = GuardedDataLoader(Dataset(items, XRayPreprocessd(keys="image", spatial_size=64)), split="training")
+    with pytest.raises(BadImageError, match=r"thin\.png \(training\[1\]\): .*skip_bad_images True") as err:
+        list(loader)
+    assert "\n" not in str(err.value)

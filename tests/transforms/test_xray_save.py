@@ -21,7 +21,10 @@ from monai_xrgan.transforms import (
     XRayPreprocessd,
     XRayToModelRange,
     XRayToModelRanged,
+    xray_io,
 )
+from monai_xrgan.utils.errors import find_user_error
+from monai_xrgan.utils.files import OutputWriteError
 
 H, W = 80, 96  # rows, columns: non-square on purpose
 
@@ -140,6 +143,28 @@ def test_dicom_round_trip_gives_a_derived_dicom(tmp_path, picture, spatial_size)
 def test_saver_needs_the_input_metadata(tmp_path):
     with pytest.raises(ValueError, match="Invertd"):
         SaveXRayd(keys="pred", output_dir=tmp_path)({"pred": torch.zeros(1, 8, 8)})
+
+
+def test_output_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "out").write_text("x")
+    with pytest.raises(OutputWriteError, match="out: is a file, but config `output_dir` must name a folder"):
+        SaveXRayd(keys="pred", output_dir=tmp_path / "out")
+
+
+def test_unwritable_output_is_one_line_naming_the_input(tmp_path, picture, monkeypatch):
+    # a folder that becomes read-only (or a disk that fills) after the start; root may write anywhere, so the
+    # failing write is simulated
+    src = write_png(tmp_path / "cxr.png", picture, bits=8)
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(xray_io, "write_png", refuse)
+    with pytest.raises(RuntimeError) as err:  # MONAI's Compose wraps it; the bundle's error hook prints it
+        run(src, tmp_path / "out", spatial_size=W)
+    message = str(find_user_error(err.value))
+    assert isinstance(find_user_error(err.value), OutputWriteError), err.value
+    assert "cxr_gen.png: cannot write the output of" in message and "cxr.png (Permission denied)" in message
 
 
 def test_model_range_is_invertible():
