@@ -136,9 +136,9 @@ def cached_dataset(
     data: Sequence,
     transform: Callable | Sequence[Callable],
     cache_dir: str | os.PathLike | None = None,
-    num_workers: int | None = 1,
+    loader_workers: int = 0,
     cache_rate: float = 1.0,
-    runtime_cache: bool | str = True,
+    runtime_cache: bool | str | None = None,
     **kwargs: Any,
 ) -> CacheDataset | PersistentDataset:
     """A dataset that computes the deterministic start of ``transform`` once per item.
@@ -149,18 +149,20 @@ def cached_dataset(
             inlined (:func:`flatten_transforms`), so everything before the first random transform is cached.
         cache_dir: ``None``: :class:`monai.data.CacheDataset` (in memory); a folder: :class:`DiskCacheDataset` (on
             disk, filled on first use, by the data loader's workers when it has some, and reused by later runs).
-        num_workers: threads that fill the in-memory cache when ``runtime_cache`` is ``False``.
+        loader_workers: worker processes of the data loader that reads this dataset (its ``num_workers``). With
+            workers the in-memory cache is a shared list that the workers fill (``runtime_cache="processes"``), so
+            the first epoch's decoding runs in parallel and is kept; without, the loader's thread fills a plain list.
         cache_rate: fraction of the items cached in memory.
-        runtime_cache: fill the in-memory cache on first use, through the data loader (default), so that a bad
-            image is reported by the loader with its item and split (and ``skip_bad_images`` applies); ``False``
-            fills it before the first epoch; ``"processes"`` shares it with loader worker processes.
-        kwargs: passed to the MONAI dataset (e.g. ``copy_cache``, ``pickle_protocol``).
+        runtime_cache: ``None`` (default): chosen from ``loader_workers`` as above, always filled on first use through
+            the data loader, so that a bad image is reported with its item and split (and ``skip_bad_images``
+            applies); ``False`` fills the cache before the first epoch (``num_workers`` threads, in ``kwargs``).
+        kwargs: passed to the MONAI dataset (e.g. ``copy_cache``, ``num_workers``, ``pickle_protocol``).
     """
+    if runtime_cache is None:
+        runtime_cache = "processes" if loader_workers > 0 else True
     flat = flatten_transforms(transform)
     if cache_dir is None or f"{cache_dir}" == "":
-        return CacheDataset(
-            data, flat, cache_rate=cache_rate, num_workers=num_workers, runtime_cache=runtime_cache, **kwargs
-        )
+        return CacheDataset(data, flat, cache_rate=cache_rate, runtime_cache=runtime_cache, **kwargs)
     if os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
         raise ConfigError(f"{cache_dir}: `cache_dir` names a file; set it to a folder (or null to cache in memory).")
     return DiskCacheDataset(

@@ -16,6 +16,7 @@ from monai.transforms import Compose, Invertd, OneOf, RandFlipd, RandSpatialCrop
 import monai_xrgan.transforms.xray as xray
 from monai_xrgan.data.datasets import DiskCacheDataset, cached_dataset, flatten_transforms
 from monai_xrgan.data.io import write_png
+from monai_xrgan.data.loaders import GuardedDataLoader
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError
 
@@ -61,6 +62,16 @@ def test_nested_preprocessing_is_cached_in_memory(items, loads):
     plain[0], plain[0]
     assert loads["n"] == 2 * len(items) + 2
 
+
+
+def test_loader_worker_processes_fill_a_cache_the_next_epoch_reads(items):
+    # with worker processes the in-memory cache is shared with them: what they decode in epoch 1 is kept
+    ds = cached_dataset(items, train_transform(), loader_workers=2)
+    loader = GuardedDataLoader(ds, batch_size=2, num_workers=2, persistent_workers=True)
+    assert sum(len(b["image"]) for b in loader) == len(items)
+    assert all(entry is not None for entry in ds._cache)  # filled by the workers, seen by the main process
+    assert sum(len(b["image"]) for b in loader) == len(items)
+    assert cached_dataset(items, train_transform()).runtime_cache is True  # no workers: a plain list in memory
 
 def test_disk_cache_is_reused_across_datasets(items, loads, tmp_path):
     cache = tmp_path / "cache"
