@@ -30,6 +30,7 @@ from monai_xrgan.handlers.checkpoint import training_networks
 from monai_xrgan.utils.errors import ConfigError, InputFileError
 
 from helpers.bundles import BUNDLES, TINY, bundle_names, run_bundle
+from helpers.cli import run_module
 
 pytestmark = pytest.mark.slow
 NAMES = bundle_names()
@@ -92,8 +93,8 @@ def test_monai_bundle_cli_checks_pass_offline(name):
     for args in (["verify_metadata", "--meta_file", configs / "metadata.json", "--filepath", BUNDLES / "metadata_schema.json"],
                  ["verify_net_in_out", "network_def", "--meta_file", configs / "metadata.json",
                   "--config_file", configs / "inference.json"])[: 1 if TINY[name].extra_inputs else 2]:  # fmt: skip
-        result = subprocess.run([sys.executable, "-m", "monai.bundle", *map(str, args)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        result = run_module("monai.bundle", args)
+        assert result.returncode == 0, result.stdout[-4000:]
     if TINY[name].extra_inputs:  # the verify_net_in_out command feeds one input: call it with the others here
         extra = {key: torch.rand(*shape) for key, shape in TINY[name].extra_inputs.items()}
         monai.bundle.verify_net_in_out("network_def", meta_file=str(configs / "metadata.json"),
@@ -132,9 +133,9 @@ def test_pack_serve_download_load_and_infer(trained, http_root, tmp_path):
     assert any(out.rglob("*.*"))
 
     # MONAI's own command line accepts the same archive
-    result = subprocess.run([sys.executable, "-m", "monai.bundle", "download", "--name", name, "--url", f"{base_url}/{name}.zip",
-                             "--bundle_dir", str(tmp_path / "monai_cli")], capture_output=True, text=True)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_module("monai.bundle", ["download", "--name", name, "--url", f"{base_url}/{name}.zip",
+                                         "--bundle_dir", tmp_path / "monai_cli"])  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "monai_cli" / name / "configs" / "metadata.json").is_file()
 
 
@@ -234,9 +235,8 @@ def test_torchscript_and_onnx_exports_match_eager(trained, tmp_path):
         if tiny.onnx:
             convert_to_onnx(eager, inputs, filename=str(formats["onnx_export"]), use_trace=True)
     for command, path in formats.items() if not tiny.extra_inputs else ():
-        result = subprocess.run([sys.executable, "-m", "monai.bundle", command, "network_def", "--filepath", str(path), *common],
-                                capture_output=True, text=True)  # fmt: skip
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+        result = run_module("monai.bundle", [command, "network_def", "--filepath", path, *common])
+        assert result.returncode == 0, result.stdout[-5000:]
 
     with torch.no_grad():
         expected = eager(*inputs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,14 +11,17 @@ import pytest
 
 from monai_xrgan.bundle import bundle_command
 
+from helpers.cli import run_module
+
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 
 
 def run_bundle(bundle: str, configs: Sequence[str], overrides: Sequence[object], check: bool = True, timeout: float = 600):
-    """Run configs of ``bundles/<bundle>`` in a subprocess; return the CompletedProcess (stdout+stderr merged)."""
+    """Run configs of ``bundles/<bundle>`` in a separate process (``python -m monai.bundle run``, from the fork
+    server of :mod:`helpers.cli`); return the CompletedProcess (stdout+stderr merged)."""
     command = bundle_command(BUNDLES / bundle, configs, [str(o) for o in overrides])
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "2"}
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=timeout)
+    result = run_module("monai.bundle", command[3:], env=env, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed with {result.returncode}:\n{result.stdout[-6000:]}")
     return result

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from monai_xrgan.data.demo import make_demo_dataset
 
 from helpers.bundles import BUNDLES
+from helpers.cli import run_module
 
 #: what earlier runs of a bundle leave in its folder; a copy for a test starts without them
 OUTPUTS = shutil.ignore_patterns("eval", "data", "models", "checkpoints", "runs")
@@ -35,19 +34,7 @@ def run_reproduce(name: str, tmp_path: Path, overrides: Sequence[object], demo: 
     bundle = Path(shutil.copytree(BUNDLES / name, tmp_path / name, ignore=OUTPUTS))
     if demo is not None:
         make_demo_dataset(demo[0], bundle / "eval" / "report" / "data", **demo[1])
-    command = [
-        sys.executable,
-        "-m",
-        "monai_xrgan.bundle",
-        "reproduce",
-        str(bundle),
-        "--seeds",
-        "0",
-        *map(str, overrides),
-    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads)}
-    result = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=timeout
-    )
+    result = run_module("monai_xrgan.bundle", ["reproduce", bundle, "--seeds", 0, *overrides], env=env, timeout=timeout)
     assert result.returncode == 0, result.stdout[-6000:]
     return bundle, json.loads((bundle / "eval" / "report" / "report.json").read_text(encoding="utf-8"))
