@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from monai_xrgan.data.demo import make_demo_dataset
 
@@ -80,10 +81,17 @@ def test_skip_bad_images_skips_and_counts(demo, tmp_path):
     (["--batch_size", "0"], ["--batch_size 0", "positive"]),
     (["--max_epochs", "0"], ["--max_epochs 0", "positive"]),
     (["--learning_rate", "-1"], ["--learning_rate -1", "positive"]),
+    pytest.param(["--device", "cuda"], ["--device cuda: CUDA is not available", "--device cpu"],
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="refused only without CUDA")),
 ])  # fmt: skip
 def test_bad_override_is_refused_in_one_line(demo, tmp_path, override, parts):
     assert_one_line(train(tmp_path, demo, *override), *parts)
     assert not (tmp_path / "checkpoints").exists()  # refused before anything ran
+
+
+def test_image_size_the_unet_cannot_take_is_one_line(demo, tmp_path):
+    # issue 18, case 8: the U-Net's size check was a good message under 150 lines of tracebacks
+    assert_one_line(train(tmp_path, demo, "--image_size", "100"), "Pix2PixUNet", "divisible by 64", "100x100")
 
 
 def test_traceback_is_shown_on_request(demo, tmp_path, monkeypatch):
