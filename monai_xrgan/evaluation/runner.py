@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from monai_xrgan.bundle.demo import bundle_command
 from monai_xrgan.evaluation.figures import plot_claims
 from monai_xrgan.evaluation.report import ClaimSpec, build_report, write_report
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.launch import run_module
 
 __all__ = ["Experiment", "SeedRun", "StepFailedError", "reproduce", "update_card", "CARD_BEGIN", "CARD_END"]
 
@@ -135,12 +135,8 @@ class SeedRun:
         self.progress(arm, f"{step} ({', '.join(configs)}) ...")
         start = time.perf_counter()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with open(log_path, "w", encoding="utf-8") as log:
-            log.write(shlex.join(command) + "\n\n")
-            log.flush()
-            code = subprocess.run(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL
-            ).returncode
+        log_path.write_text(shlex.join(command) + "\n\n", encoding="utf-8")
+        code = run_module("monai.bundle", command[3:], env=env, log_path=log_path).returncode
         seconds = time.perf_counter() - start
         if code != 0:
             tail = "".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-25:])

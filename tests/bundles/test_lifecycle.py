@@ -28,9 +28,9 @@ from monai_xrgan.data.demo import make_demo_dataset
 from monai_xrgan.handlers import TrainingCheckpointer, loss_items
 from monai_xrgan.handlers.checkpoint import training_networks
 from monai_xrgan.utils.errors import ConfigError, InputFileError
+from monai_xrgan.utils.launch import run_module
 
 from helpers.bundles import BUNDLES, TINY, bundle_names, run_bundle
-from helpers.cli import run_module
 
 pytestmark = pytest.mark.slow
 NAMES = bundle_names()

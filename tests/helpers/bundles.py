@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from monai_xrgan.bundle import bundle_command
-
-from helpers.cli import run_module
+from monai_xrgan.utils.launch import run_module
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 
 
 def run_bundle(bundle: str, configs: Sequence[str], overrides: Sequence[object], check: bool = True, timeout: float = 600):
     """Run configs of ``bundles/<bundle>`` in a separate process (``python -m monai.bundle run``, from the fork
-    server of :mod:`helpers.cli`); return the CompletedProcess (stdout+stderr merged)."""
+    server of :mod:`monai_xrgan.utils.launch`); return the CompletedProcess (stdout+stderr merged)."""
     command = bundle_command(BUNDLES / bundle, configs, [str(o) for o in overrides])
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "2"}
     result = run_module("monai.bundle", command[3:], env=env, timeout=timeout)

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.utils.launch import run_module
 
 from helpers.bundles import BUNDLES
-from helpers.cli import run_module
 
 #: what earlier runs of a bundle leave in its folder; a copy for a test starts without them
 OUTPUTS = shutil.ignore_patterns("eval", "data", "models", "checkpoints", "runs")
