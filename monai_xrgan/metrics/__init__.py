@@ -10,6 +10,7 @@ from monai_xrgan.metrics.classification import (
 )
 from monai_xrgan.metrics.cnr import LesionCNRMetric, lesion_cnr, lesion_cnr_handler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
+from monai_xrgan.metrics.image_statistics import histogram_distance, power_spectrum_distance, radial_power_spectrum
 from monai_xrgan.metrics.lesion import LesionChangeMetric, lesion_change_handler, lesion_change_scores
 from monai_xrgan.metrics.nodules import matched_filter_signal, nodules_found
 
@@ -24,6 +25,9 @@ __all__ = [
     "nodules_found",
     "UnitRangePairs",
     "image_similarity_metrics",
+    "histogram_distance",
+    "power_spectrum_distance",
+    "radial_power_spectrum",
     "classification_report",
     "ClassificationReportMetric",
     "ClassificationReportHandler",
