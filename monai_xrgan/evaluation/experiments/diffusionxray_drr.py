@@ -117,6 +117,11 @@ def _nodule_items(run: SeedRun, split: str) -> list[dict]:
     return items[: _option(run, "num_eval_items", len(items))]
 
 
+def input_signals(run: SeedRun) -> dict[str, np.ndarray]:
+    """Matched-filter signal of every scored nodule of both nodule sets in the input pairs."""
+    return {name: _signals(run, split, None) for name, (split, _) in NODULE_SETS.items()}
+
+
 def _signals(run: SeedRun, split: str, folder: Path | None) -> np.ndarray:
     """Matched-filter signal of every scored nodule of ``split``: in the input pair (``folder`` None) or in the
     restorations the evaluate step wrote to ``folder``."""
@@ -194,7 +199,7 @@ def run_seed(run: SeedRun) -> list[dict]:
     reuse_evaluations = _done_before(run, "train")
     run.run("train", ["train.json"], arm="training", reusable=True)
     rows, seconds, pairs, nodules = [], {}, {}, {}
-    inputs = {name: _signals(run, split, None) for name, (split, _) in NODULE_SETS.items()}
+    inputs = input_signals(run)
     for arm, (sampler, steps) in SAMPLERS.items():
         metrics, details, pairs, nodules = _evaluate(run, arm, sampler, steps, "main", inputs, reuse_evaluations)
         seconds[arm] = metrics["seconds_per_image"]
@@ -209,20 +214,30 @@ def run_seed(run: SeedRun) -> list[dict]:
     floor["seconds_per_image"] = 0.0
     run.progress(FLOOR, ", ".join(f"{k} {v:.3f}" for k, v in floor.items()))
     rows.append(make_row(FLOOR, run.seed, floor))
+    datalists = run_stage_one(run)
+    return [*rows, *_stage_one_rows(run, datalists), *restore_on_stage_one(run, datalists, inputs)]
 
+
+def run_stage_one(run: SeedRun) -> dict[str, Path]:
+    """Train both stage-1 generators of this seed and let each write its pair set; return their datalists."""
     datalists = {}
     for generator, config in STAGE_ONE.items():
         run.run(f"stage1_{generator}", ["train.json", config], _stage_one_overrides(run, generator),
                 tag=f"stage1_{generator}", arm=f"stage1_{generator}_lq", reusable=True)  # fmt: skip
         datalists[generator] = run.data_dir / f"datalist_{_pair_set(run, generator)}.json"
-    rows += _stage_one_rows(run, datalists)
+    return datalists
+
+
+def restore_on_stage_one(run: SeedRun, datalists: dict[str, Path], inputs: dict[str, np.ndarray]) -> list[dict]:
+    """Train stage 2 on every stage-1 pair set (the settings of the main arm) and score it with DDIM-50."""
+    rows = []
     for generator, datalist in datalists.items():
-        tag, step = f"restore_{generator}", f"train_on_{generator}_lq"
+        tag, step, arm = f"restore_{generator}", f"train_on_{generator}_lq", f"ddim50_on_{generator}_lq"
         reuse_evaluation = _done_before(run, step)
         run.run(step, ["train.json", "train_restore.json"], ["--datalist", str(datalist), "--lq_generator", generator],
-                tag=tag, arm=f"ddim50_on_{generator}_lq", reusable=True)  # fmt: skip
-        metrics, details, *_ = _evaluate(run, f"ddim50_on_{generator}_lq", "ddim", 50, tag, inputs, reuse_evaluation)
-        rows.append(make_row(f"ddim50_on_{generator}_lq", run.seed, metrics, details))
+                tag=tag, arm=arm, reusable=True)  # fmt: skip
+        metrics, details, *_ = _evaluate(run, arm, *SAMPLERS["ddim50"], tag, inputs, reuse_evaluation)
+        rows.append(make_row(arm, run.seed, metrics, details))
     return rows
 
 
