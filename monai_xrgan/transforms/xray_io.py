@@ -73,7 +73,7 @@ class SaveXRay(Transform):
     ) -> None:
         if png_bits not in (None, 8, 16):
             raise ConfigError(f"png_bits must be None, 8 or 16, got {png_bits!r}.")
-        self.output_dir = ensure_output_dir(output_dir, "output_dir")
+        self.output_dir = ensure_output_dir(output_dir, "output_dir", create=False)  # made by the first write
         self.output_postfix = output_postfix
         self.separate_folder = separate_folder
         self.data_root_dir = data_root_dir

@@ -96,12 +96,14 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def ensure_output_dir(path: str | os.PathLike, key: str) -> Path:
+def ensure_output_dir(path: str | os.PathLike, key: str, create: bool = True) -> Path:
     """Create the output folder ``path`` (config ``key``) or raise :class:`OutputWriteError` in one line when it names
-    a file or cannot be written."""
+    a file or cannot be written; with ``create=False`` only refuse a file (the folder is made when first written)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputWriteError(f"{path}: is a file, but config `{key}` must name a folder; choose another path.")
+    if not create:
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
