@@ -15,14 +15,14 @@ from monai_xrgan.evaluation.experiments.pix2pix_cxr import (
 from helpers.bundles import TINY
 from helpers.reproduce import run_reproduce
 
-#: the bundle's tiny overrides (64², an 8-channel generator, one epoch) and one classifier epoch
+#: the bundle's tiny overrides (64², an 8-channel generator, one epoch) and one classifier epoch, on its tiny demo data
 TINY_REPRODUCE = [*TINY["pix2pix_cxr"].overrides, "--classifier_epochs", "1"]
 CLASSIFIER_METRICS = {"accuracy", "macro_f1", "covid_f1", "covid_sensitivity", "covid_specificity"}
 
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle, report = run_reproduce("pix2pix_cxr", tmp_path, TINY_REPRODUCE)
+    bundle, report = run_reproduce("pix2pix_cxr", tmp_path, TINY_REPRODUCE, demo=("pix2pix", TINY["pix2pix_cxr"].demo))
     report_dir = bundle / "eval" / "report"
     rows = {row["arm"]: row for row in report["rows"]}
     assert list(rows) == [*TRANSLATION_ARMS, *CLASSIFIER_ARMS] and report["seeds"] == [0]

@@ -6,15 +6,18 @@ import pytest
 
 from monai_xrgan.evaluation.experiments.r2c_gan_cxr import ARMS, EXPERIMENT, IMAGE_METRICS, PSNR_CAP
 
+from helpers.bundles import TINY
 from helpers.reproduce import run_reproduce
 
-#: smaller than the experiment's defaults: a 4-channel generator, one epoch, one classifier epoch
+#: smaller than the experiment's defaults: a 4-channel generator, one epoch, one classifier epoch (tiny demo data;
+#: 8 test images so that every degradation is scored)
 TINY_REPRODUCE = ["--base_channels", "4", "--max_epochs", "1", "--classifier_epochs", "1"]
 
 
 @pytest.mark.slow
 def test_reproduce_writes_every_arm_and_claim(tmp_path):
-    bundle, report = run_reproduce("r2c_gan_cxr", tmp_path, TINY_REPRODUCE)
+    demo = ("r2c_gan", {**TINY["r2c_gan_cxr"].demo, "num_test": 8})
+    bundle, report = run_reproduce("r2c_gan_cxr", tmp_path, TINY_REPRODUCE, demo=demo)
     report_dir = bundle / "eval" / "report"
     rows = {row["arm"]: row for row in report["rows"]}
     assert set(rows) == set(ARMS) and report["seeds"] == [0]
