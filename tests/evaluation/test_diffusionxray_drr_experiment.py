@@ -93,5 +93,6 @@ def test_reproduce_writes_every_arm_and_claim(tmp_path):
     assert rows[FLOOR]["metrics"]["psnr"] == pytest.approx(PSNRMetric(1.0)(lq, hq).mean().item(), rel=1e-4)
     assert rows[FLOOR]["metrics"]["ssim"] == pytest.approx(SSIMMetric(2, 1.0)(lq, hq).mean().item(), rel=1e-4)
     for png in ("training_curves.png", "samples_lq_restored_hq.png", "samples_drr_restored.png",
-                "samples_drr_ood_restored.png", "samples_stage1_lq.png", "nodule_cnr_scatter.png", "claims.png"):  # fmt: skip
+                "samples_drr_ood_restored.png", "samples_stage1_lq.png", "nodule_cnr_scatter.png",
+                "claims.png"):  # fmt: skip
         assert (report_dir / png).is_file(), png

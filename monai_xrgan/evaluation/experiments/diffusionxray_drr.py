@@ -379,7 +379,8 @@ def make_figures(runs: list[SeedRun], report: dict, report_dir: Path) -> list[Pa
         title="residual conditional DDPM: training MSE per iteration, DDIM-50 validation SSIM / PSNR (EMA)",
     )  # fmt: skip
     written += [curves] if curves is not None else []
-    written.append(_grid(runs[0], "test", {"LQ (lq_input)": "lq", "HQ": "hq"}, report_dir / "samples_lq_restored_hq.png",
+    written.append(_grid(runs[0], "test", {"LQ (lq_input)": "lq", "HQ": "hq"},
+                         report_dir / "samples_lq_restored_hq.png",
                          "held-out test pairs: LQ | restored | HQ"))  # fmt: skip
     written.append(_grid(runs[0], "test_drr", {"LQ with nodule": "image", "HQ": "hq", "LQ without it": "clean"},
                          report_dir / "samples_drr_restored.png", "held-out nodule images (same phantom as training)"))
@@ -421,37 +422,37 @@ def _claims() -> list[ClaimSpec]:
 
 
 NOTES = f"""\
-Demo-scale settings, sized so that one seed fits the demo budget on 2 CPU cores: the demo data and the model at the bundle's
-32 px (32 training and 4 validation LQ/HQ pairs rendered at 64 px and area-averaged to 32 px; the LQ partner blurred by
-a 7.5 mm Gaussian, no quantum noise, flatter contrast; findings alternate between normal and a 15-30 mm nodule), the
-default 1.1 M-parameter U-Net diffusing the residual HQ - LQ and predicting it (`prediction_type` sample), EMA of the
-weights (decay 0.98), 30 epochs of batch 4 (240 iterations; DDPM papers train 10^5-10^6); DDIM-50 validation of the EMA
-weights every 10 epochs selects `models/model.pt` by SSIM. Every arm is scored on the same first {NUM_EVAL_ITEMS} held-out test
-pairs, first {NUM_EVAL_ITEMS} held-out nodule images of the same phantom (`test_drr`) and first {NUM_EVAL_ITEMS} DRRs of phantom CTs with an
-inserted nodule (`test_drr_ood`, out of distribution: `ood_*` metrics, no claim) (`--num_eval_items`). Arms: `ddim50`
-and `ddpm1000` sample that one model (DDIM 50 steps with eta 0, DDPM 1000 steps); `lq_input` is the floor, the LQ input
-scored as is (`nodule_cnr_ratio` and `nodules_found` 1, `seconds_per_image` 0 by definition). `psnr`, `ssim`, `ms_ssim`:
-restored vs HQ on [0, 1] intensities (MS-SSIM at 32 px uses the first 2 of the 5 standard scale weights,
-renormalised to sum 1). `nodule_cnr`: mean CNR at the known nodule positions after restoration (for `lq_input`, of the
-input); `nodule_cnr_ratio`: that mean / the inputs' mean. `nodules_found`: fraction of the nodules whose matched-filter
-signal (difference of Gaussians at the nodule's size, on the image with the nodule minus the same patient's image
-without it, both restored alike) keeps at least {FOUND_FRACTION:g} of its value in the input pair. `seconds_per_image`:
-wall-clock sampling time per nodule image (batch 8) on a CPU shared with other jobs: read it as a DDPM/DDIM ratio
-(`ddim_speedup`), not as an absolute speed.
+Demo-scale settings, sized so that one seed fits the demo budget on 2 CPU cores: the demo data and the model at the
+bundle's 32 px (32 training and 4 validation LQ/HQ pairs rendered at 64 px and area-averaged to 32 px; the LQ partner
+blurred by a 7.5 mm Gaussian, no quantum noise, flatter contrast; findings alternate between normal and a 15-30 mm
+nodule), the default 1.1 M-parameter U-Net diffusing the residual HQ - LQ and predicting it (`prediction_type`
+sample), EMA of the weights (decay 0.98), 30 epochs of batch 4 (240 iterations; DDPM papers train 10^5-10^6); DDIM-50
+validation of the EMA weights every 10 epochs selects `models/model.pt` by SSIM. Every arm is scored on the same first
+{NUM_EVAL_ITEMS} held-out test pairs, first {NUM_EVAL_ITEMS} held-out nodule images of the same phantom (`test_drr`)
+and first {NUM_EVAL_ITEMS} DRRs of phantom CTs with an inserted nodule (`test_drr_ood`, out of distribution: `ood_*`
+metrics, no claim) (`--num_eval_items`). Arms: `ddim50` and `ddpm1000` sample that one model (DDIM 50 steps with eta
+0, DDPM 1000 steps); `lq_input` is the floor, the LQ input scored as is (`nodule_cnr_ratio` and `nodules_found` 1,
+`seconds_per_image` 0 by definition). `psnr`, `ssim`, `ms_ssim`: restored vs HQ on [0, 1] intensities (MS-SSIM at 32
+px uses the first 2 of the 5 standard scale weights, renormalised to sum 1). `nodule_cnr`: mean CNR at the known
+nodule positions after restoration (for `lq_input`, of the input); `nodule_cnr_ratio`: that mean / the inputs' mean.
+`nodules_found`: fraction of the nodules whose matched-filter signal (difference of Gaussians at the nodule's size, on
+the image with the nodule minus the same patient's image without it, both restored alike) keeps at least
+{FOUND_FRACTION:g} of its value in the input pair. `seconds_per_image`: wall-clock sampling time per nodule image
+(batch 8) on a CPU shared with other jobs: read it as a DDPM/DDIM ratio (`ddim_speedup`), not as an absolute speed.
 
 Stage 1, per seed, on the 32 `training_drr` DRRs of phantom CTs (another phantom than the pairs): DDPM-LQ (the same
 U-Net with one input channel, x0-prediction, Adam 1e-3, EMA 0.98, the same 30 epochs = 240 iterations; SDEdit from
-each HQ image at strength 0.3 with DDIM 50 steps) and MUNIT-LQ (width 32, 30 // {MUNIT_EPOCH_DIVISOR} = 5 epochs of batch 1 = 160
-iterations; one random DRR style per image) write LQ partners of the training HQ images. Rows `stage1_*` score LQ sets
-of the second half of the training split (16 images each) against 16 held-out rendered LQ images (`*_lq`: the `lq` of
-`test` and the `clean` of `test_drr`) and 16 held-out real DRRs (`*_drr`: both images of each `test_drr_ood` item):
-`fd_*` Fréchet distance of the penultimate features of a ResNet-18 (width 0.5, 20 epochs from scratch) trained for
-the seed on the first half of the training split to tell HQ, rendered LQ and real DRR apart; `hist_*` Wasserstein-1
-distance of the pooled grey levels on [-1, 1]; `psd_*` RMS difference of the log10 radially averaged power spectra
-(decades). `stage1_rendered_lq` and `stage1_real_drr` are the floors (real images of the reference's domain, other
-patients), `stage1_hq` the control (no degradation). `ddim50_on_<generator>_lq`: stage 2 with the settings of `ddim50`
-trained on that generator's pairs (model selection on its own validation pairs) and scored, like `ddim50`, on the
-rendered test pairs and both nodule sets."""
+each HQ image at strength 0.3 with DDIM 50 steps) and MUNIT-LQ (width 32, 30 // {MUNIT_EPOCH_DIVISOR} = 5 epochs of
+batch 1 = 160 iterations; one random DRR style per image) write LQ partners of the training HQ images. Rows `stage1_*`
+score LQ sets of the second half of the training split (16 images each) against 16 held-out rendered LQ images
+(`*_lq`: the `lq` of `test` and the `clean` of `test_drr`) and 16 held-out real DRRs (`*_drr`: both images of each
+`test_drr_ood` item): `fd_*` Fréchet distance of the penultimate features of a ResNet-18 (width 0.5, 20 epochs from
+scratch) trained for the seed on the first half of the training split to tell HQ, rendered LQ and real DRR apart;
+`hist_*` Wasserstein-1 distance of the pooled grey levels on [-1, 1]; `psd_*` RMS difference of the log10 radially
+averaged power spectra (decades). `stage1_rendered_lq` and `stage1_real_drr` are the floors (real images of the
+reference's domain, other patients), `stage1_hq` the control (no degradation). `ddim50_on_<generator>_lq`: stage 2
+with the settings of `ddim50` trained on that generator's pairs (model selection on its own validation pairs) and
+scored, like `ddim50`, on the rendered test pairs and both nodule sets."""
 
 EXPERIMENT = Experiment(
     bundle="diffusionxray_drr",
