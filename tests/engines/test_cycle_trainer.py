@@ -300,7 +300,7 @@ def test_tiny_model_keeps_the_no_restoration_psnr_and_learns_the_classes():
     d_a, d_b = r2c_discriminator(base_channels=4), r2c_discriminator(base_channels=4)
     g_opt = torch.optim.Adam([*gen.parameters(), *inv.parameters()], 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], 2e-4, betas=(0.5, 0.999))
-    R2CGANTrainer("cpu", 30, lq, hq, gen, inv, d_a, d_b, g_opt, d_opt, class_weights=(1.0, 0.1, 0.2)).run()
+    R2CGANTrainer("cpu", 15, lq, hq, gen, inv, d_a, d_b, g_opt, d_opt, class_weights=(1.0, 0.1, 0.2)).run()
 
     degraded, target, labels = torch.stack(noisy), torch.stack(clean), torch.tensor([i % 2 for i in range(8)])
     with torch.no_grad():
@@ -309,5 +309,5 @@ def test_tiny_model_keeps_the_no_restoration_psnr_and_learns_the_classes():
     def psnr(x: torch.Tensor) -> float:
         return (10 * torch.log10(4.0 / F.mse_loss(x, target))).item()  # peak-to-peak 2 on [-1, 1]
 
-    assert psnr(restored) >= psnr(degraded) - 0.1  # 120 iterations do not undo the identity start
+    assert psnr(restored) >= psnr(degraded) - 0.1  # 60 iterations do not undo the identity start
     assert (probs.argmax(1) == labels).float().mean() > 0.5  # the joint classifier learns its training images
