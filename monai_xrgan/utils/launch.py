@@ -4,7 +4,9 @@ A fresh interpreter spends ≈ 7 s importing torch and MONAI before a bundle ste
 a 2-core machine). :func:`run_module` instead forks the step from a ``forkserver`` process that imported them once:
 the child has its own memory, file descriptors, environment, ``sys.excepthook`` and exit code, as a subprocess has,
 and none of the caller's state (threads, logging handlers, CUDA context). Where ``forkserver`` is not available
-(Windows) it runs ``python -m`` as a plain subprocess.
+(Windows), or where the caller's ``__main__`` is a script (multiprocessing would re-import it in each child, re-running
+a script without an ``if __name__ == "__main__":`` guard), it runs ``python -m`` as a plain subprocess. The steps are
+then not children of the caller: ``/usr/bin/time`` on the caller does not count their CPU time.
 """
 
 from __future__ import annotations
@@ -29,6 +31,18 @@ _context = None
 if "forkserver" in multiprocessing.get_all_start_methods():
     _context = multiprocessing.get_context("forkserver")
     _context.set_forkserver_preload(PRELOAD)
+
+
+def _fork_server_is_safe() -> bool:
+    """Whether children of the fork server may start: they import the caller's ``__main__`` unless it is a package's
+    ``__main__`` module (``python -m pkg``) or an interactive session, as multiprocessing's spawn does."""
+    if _context is None:
+        return False
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return spec.name == "__main__" or spec.name.endswith(".__main__")
+    return getattr(main, "__file__", None) is None
 
 
 def _exit_code(error: SystemExit) -> int:
@@ -99,7 +113,7 @@ def run_module(module: str, args: Sequence[object], env: Mapping[str, str] | Non
     env = dict(os.environ if env is None else env)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(log_path) if log_path is not None else Path(tmp) / "output.log"
-        if _context is None:
+        if not _fork_server_is_safe():
             with open(target, "a", encoding="utf-8") as log:
                 code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout,
                                       stdin=subprocess.DEVNULL).returncode  # fmt: skip

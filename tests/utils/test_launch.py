@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -59,3 +60,14 @@ def test_a_killed_child_reports_the_signal_and_a_timeout_raises(module, tmp_path
     log.write_text("header\n")
     result = run_module(module, ["0"], log_path=log)
     assert result.stdout is None and log.read_text().startswith("header\nargv ['0']")
+
+
+def test_a_script_without_a_main_guard_runs_its_steps_once(module, tmp_path):
+    # children of the fork server would re-import such a script; run_module falls back to a plain subprocess
+    script = tmp_path / "no_guard.py"
+    script.write_text("from monai_xrgan.utils.launch import run_module\n"
+                      f"print('outer', run_module({module!r}, ['0']).returncode)\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("outer 0") == 1
