@@ -27,10 +27,7 @@ __all__ = ["PRELOAD", "run_module"]
 PRELOAD = ["torch", "ignite.engine", "monai.bundle", "monai.engines", "monai.handlers", "monai_xrgan.bundle",
            "monai_xrgan.engines", "monai_xrgan.handlers", "monai_xrgan.transforms", "monai_xrgan.workflows"]  # fmt: skip
 
-_context = None
-if "forkserver" in multiprocessing.get_all_start_methods():
-    _context = multiprocessing.get_context("forkserver")
-    _context.set_forkserver_preload(PRELOAD)
+_context = multiprocessing.get_context("forkserver") if "forkserver" in multiprocessing.get_all_start_methods() else None
 
 
 def _fork_server_is_safe() -> bool:
@@ -84,6 +81,7 @@ def _child(module: str, args: Sequence[str], env: Mapping[str, str], log_path: s
 
 
 def _forked(module: str, args: list[str], env: dict[str, str], log_path: str, timeout: float | None) -> int:
+    _context.set_forkserver_preload(PRELOAD)  # here, not at import: the server is shared by the whole process
     process = _context.Process(target=_child, args=(module, args, env, log_path))
     process.start()
     process.join(timeout)
