@@ -7,7 +7,7 @@ weights (``torch.optim.swa_utils.AveragedModel``) that validation, inference and
 the model diffuses ``HQ - LQ``, so a model that predicts a zero residual returns its LQ input: restoration starts at
 the no-restoration floor. :class:`DiffusionSampler` is the inferer evaluators and inference configs run:
 ``sampler(inputs, network)`` returns images shaped like ``inputs`` (LQ added back and clamped for a residual model);
-:class:`SamplingTime` is the evaluator metric of its wall-clock seconds per image.
+:class:`SamplingTime` is the evaluator metric of its sampling seconds per image.
 """
 
 from __future__ import annotations
@@ -200,8 +200,9 @@ class DiffusionSampler(Inferer):
         eta: DDIM step noise (0: deterministic DDIM, 1: DDPM-like); DDIM only.
         value_range: the range the returned images are clamped to (residual models).
 
-    ``last_seconds`` holds the wall-clock time of the latest call (CUDA synchronised), which :class:`SamplingTime`
-    reads.
+    ``last_seconds`` holds the time of the latest call, which :class:`SamplingTime` reads: synchronised wall-clock
+    time on CUDA, the process's CPU time on a CPU (other jobs sharing the cores do not change it, so DDPM / DDIM
+    ratios from separate runs compare).
     """
 
     def __init__(
@@ -277,7 +278,8 @@ class DiffusionSampler(Inferer):
     def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         x = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
         x = x.float()
-        start_time = time.perf_counter()
+        clock = time.perf_counter if x.device.type == "cuda" else time.process_time
+        start_time = clock()
         timesteps = self._timesteps(x.device)
         fork = torch.random.fork_rng(
             devices=[x.device] if x.device.type == "cuda" else [], enabled=self.seed is not None
@@ -294,15 +296,16 @@ class DiffusionSampler(Inferer):
             out = (x + out).clamp(*self.value_range)
         if out.device.type == "cuda":
             torch.cuda.synchronize(out.device)
-        self.last_seconds = time.perf_counter() - start_time
+        self.last_seconds = clock() - start_time
         return convert_to_dst_type(out, inputs)[0]  # a MetaTensor input's metadata, for Invertd
 
 
 class SamplingTime(Metric):
-    """Ignite metric of an evaluator that samples with ``sampler``: wall-clock seconds of sampling per image.
+    """Ignite metric of an evaluator that samples with ``sampler``: seconds of sampling per image.
 
-    Each iteration adds the sampler's ``last_seconds`` and the number of images under ``pred_key`` of the engine
-    output (decollated or not); data loading, metrics and handlers are not counted.
+    Each iteration adds the sampler's ``last_seconds`` (wall-clock on CUDA, CPU time on a CPU) and the number of
+    images under ``pred_key`` of the engine output (decollated or not); data loading, metrics and handlers are not
+    counted.
 
     Args:
         sampler: the evaluator's inferer.

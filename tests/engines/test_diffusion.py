@@ -113,31 +113,47 @@ def test_sampler_options_are_checked():
         )
 
 
-class _Slow(torch.nn.Module):
-    """Returns zeros after sleeping ``seconds`` per call."""
+class _Timed(torch.nn.Module):
+    """Returns zeros after ``seconds`` per call: of CPU work (``busy``) or of sleep (no CPU time)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, busy: bool) -> None:
         super().__init__()
-        self.seconds = seconds
+        self.seconds, self.busy = seconds, busy
 
     def forward(self, x, timesteps, context=None):
-        time.sleep(self.seconds)
+        if self.busy:
+            end = time.process_time() + self.seconds
+            while time.process_time() < end:
+                pass
+        else:
+            time.sleep(self.seconds)
         return torch.zeros_like(x[:, :1])
 
 
-@pytest.mark.parametrize("decollate", [True, False])
-def test_sampling_time_is_seconds_of_sampling_per_image(decollate):
+def _seconds_per_image(network: torch.nn.Module, decollate: bool) -> tuple[float, float]:
+    """``SamplingTime`` of a 3-step sampler over 2 batches (3 images), and the wall-clock seconds of the run."""
     sampler = DiffusionSampler(DDIMScheduler(1000), num_inference_steps=3)
     data = [{"image": torch.zeros(2, 1, 8, 8), "label": torch.zeros(2, 1)},
             {"image": torch.zeros(1, 1, 8, 8), "label": torch.zeros(1, 1)}]  # fmt: skip
     evaluator = SupervisedEvaluator(
-        device="cpu", val_data_loader=data, network=_Slow(0.02), inferer=sampler, decollate=decollate,
+        device="cpu", val_data_loader=data, network=network, inferer=sampler, decollate=decollate,
         key_val_metric={"seconds_per_image": SamplingTime(sampler)},
     )  # fmt: skip
     start = time.perf_counter()
     evaluator.run()
-    per_image = evaluator.state.metrics["seconds_per_image"]
-    assert 2 * 3 * 0.02 / 3 <= per_image <= (time.perf_counter() - start) / 3  # 2 batches x 3 steps, 3 images
+    return evaluator.state.metrics["seconds_per_image"], time.perf_counter() - start
+
+
+@pytest.mark.parametrize("decollate", [True, False])
+def test_sampling_time_is_seconds_of_sampling_per_image(decollate):
+    per_image, wall = _seconds_per_image(_Timed(0.02, busy=True), decollate)
+    assert 2 * 3 * 0.02 / 3 <= per_image <= wall / 3  # 2 batches x 3 steps, 3 images
+
+
+def test_sampling_time_on_a_cpu_counts_cpu_time_not_waiting():
+    # on a CPU the clock is the process's CPU time, so cores taken by other jobs do not inflate it
+    per_image, wall = _seconds_per_image(_Timed(0.05, busy=False), decollate=True)
+    assert wall >= 2 * 3 * 0.05 and per_image < 0.05
 
 
 class _Zero(torch.nn.Module):

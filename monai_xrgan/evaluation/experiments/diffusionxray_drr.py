@@ -25,7 +25,7 @@ images of the CNR at the known nodule position) and ``nodule_cnr_ratio`` = mean 
 input (a ratio of means: per-nodule CNRs of the input can be near 0); ``nodules_found``: the fraction of the nodules
 that keep at least half of their input matched-filter signal (:mod:`monai_xrgan.metrics.nodules`; each nodule image is
 compared with the same patient's image without the nodule, restored the same way); ``ood_*``: the same on the
-out-of-distribution DRRs; ``seconds_per_image``: wall-clock sampling time per nodule image; ``ddim_speedup`` (on
+out-of-distribution DRRs; ``seconds_per_image``: sampling time per nodule image (CPU time on a CPU); ``ddim_speedup`` (on
 ``ddim50``): DDPM-1000 seconds per image / DDIM-50's. With ``--reuse``, the evaluations of a reused model are reused.
 """
 
@@ -437,8 +437,9 @@ px uses the first 2 of the 5 standard scale weights, renormalised to sum 1). `no
 nodule positions after restoration (for `lq_input`, of the input); `nodule_cnr_ratio`: that mean / the inputs' mean.
 `nodules_found`: fraction of the nodules whose matched-filter signal (difference of Gaussians at the nodule's size, on
 the image with the nodule minus the same patient's image without it, both restored alike) keeps at least
-{FOUND_FRACTION:g} of its value in the input pair. `seconds_per_image`: wall-clock sampling time per nodule image
-(batch 8) on a CPU shared with other jobs: read it as a DDPM/DDIM ratio (`ddim_speedup`), not as an absolute speed.
+{FOUND_FRACTION:g} of its value in the input pair. `seconds_per_image`: sampling time per nodule image
+(batch 8): the process's CPU time on a CPU (synchronised wall-clock on a GPU), so that other jobs on the machine do not
+change the DDPM/DDIM ratio (`ddim_speedup`) of two evaluations run at different times.
 
 Stage 1, per seed, on the 32 `training_drr` DRRs of phantom CTs (another phantom than the pairs): DDPM-LQ (the same
 U-Net with one input channel, x0-prediction, Adam 1e-3, EMA 0.98, the same 30 epochs = 240 iterations; SDEdit from
