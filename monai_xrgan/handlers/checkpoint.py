@@ -163,7 +163,8 @@ class TrainingCheckpointer:
     * after each validation in which ``validator``'s key metric improves, writes each network named in ``export``
       to ``models_dir/<stem>.pt`` as a plain state dict (atomically; ``models/model.pt`` is the bundle's
       ``network_def`` weights), after that epoch's checkpoint, and re-exports on resume when the checkpoint's epoch
-      was the best, so ``models/`` always holds the best networks so far; without a validator it exports at the end;
+      was the best, so ``models/`` always holds the best networks so far; without a validator, or with
+      ``select="last"`` (the validator then only logs), it exports the final networks at the end;
     * with ``pretrained`` (and no checkpoint in ``ckpt_dir``), loads ``pretrained`` into the first exported network
       and ``<same folder>/<stem>.pt`` into the others when present: fine-tuning from a bundle's ``models/``.
       A ``pretrained`` beside existing checkpoints with ``resume`` is refused (it would be ignored);
@@ -178,6 +179,9 @@ class TrainingCheckpointer:
         validator: evaluator run by the trainer's ``ValidationHandler``, whose key metric selects the best epoch.
         key_metric: metric name to select on, default the validator's key metric.
         greater_is_better: whether larger values of the key metric are better.
+        select: ``"best"`` (the epoch with the best key metric) or ``"last"`` (the final networks, as a reference
+            implementation that keeps its last model; for metrics that do not rank the models, e.g. a GAN critic's
+            score of the generator it is trained against).
         save_interval: save the full state every N epochs.
         n_saved: number of full-state checkpoints to keep (at least 2, so one survives a damaged newest file).
         resume: restore the newest intact checkpoint of ``ckpt_dir`` when there is one.
@@ -192,6 +196,7 @@ class TrainingCheckpointer:
         validator: Engine | None = None,
         key_metric: str | None = None,
         greater_is_better: bool = True,
+        select: str = "best",
         save_interval: int = 1,
         n_saved: int = 2,
         resume: bool = True,
@@ -199,12 +204,15 @@ class TrainingCheckpointer:
     ) -> None:
         if save_interval < 1 or n_saved < 2:
             raise ConfigError(f"save_interval must be >= 1 and n_saved >= 2, got {save_interval} and {n_saved}.")
+        if select not in ("best", "last"):
+            raise ConfigError(f"model selection must be 'best' or 'last', got {select!r}.")
         self.ckpt_dir = ensure_output_dir(ckpt_dir, "ckpt_dir")
         self.models_dir = ensure_output_dir(models_dir, "models_dir") if models_dir is not None else None
         self.export = dict(export) if export is not None else None
         self.validator = validator
         self.key_metric = key_metric
         self.greater_is_better = greater_is_better
+        self.select = select
         self.save_interval = save_interval
         self.n_saved = n_saved
         self.resume = require_flag(resume, "resume")
@@ -250,7 +258,7 @@ class TrainingCheckpointer:
             engine.add_event_handler(Events.STARTED, self._resume, {**objects, "checkpointer": saver})
         elif self.pretrained is not None:
             engine.add_event_handler(Events.STARTED, self._load_pretrained)
-        if self.validator is not None:
+        if self.validator is not None and self.select == "best":
             engine.add_event_handler(Events.EPOCH_COMPLETED, self._select_best)
         engine.add_event_handler(Events.EPOCH_COMPLETED(every=self.save_interval), saver)
         engine.add_event_handler(Events.EPOCH_COMPLETED(every=self.save_interval), self._log_saved, saver)

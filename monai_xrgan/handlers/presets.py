@@ -42,6 +42,7 @@ def train_handlers(
     summary_writer: SummaryWriter | None = None,
     key_metric: str | None = None,
     greater_is_better: bool = True,
+    select: str = "best",
     resume: bool = True,
     pretrained: str | os.PathLike | None = None,
     n_saved: int = 2,
@@ -51,8 +52,8 @@ def train_handlers(
     ``ValidationHandler`` (every ``val_interval`` epochs) → progress: a bar in a terminal, one log line per
     iteration elsewhere, TensorBoard losses (main process only) → :class:`StopOnNonFiniteLoss` →
     :class:`TrainingCheckpointer` (full-state checkpoints in ``ckpt_dir``, resume, best networks of ``export`` to
-    ``models_dir``, fine-tuning from ``pretrained``); the checkpointer comes after validation so it sees this
-    epoch's metric.
+    ``models_dir``, fine-tuning from ``pretrained``; ``select`` ``"best"`` or ``"last"`` picks the exported
+    networks); the checkpointer comes after validation so it sees this epoch's metric.
     """
     handlers: list[Any] = []
     if validator is not None:
@@ -72,6 +73,7 @@ def train_handlers(
             validator=validator,
             key_metric=key_metric,
             greater_is_better=greater_is_better,
+            select=select,
             n_saved=n_saved,
             resume=resume,
             pretrained=pretrained,

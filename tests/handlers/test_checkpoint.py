@@ -47,6 +47,24 @@ def test_saves_atomically_keeps_newest_and_exports_best(tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith("tmp")]  # no temporary files left
 
 
+def test_select_last_exports_the_final_networks_not_the_best_epoch(tmp_path):
+    trainer, ckpt = run(tmp_path, 3, values=(0.1, 0.3, 0.2), select="last")  # epoch 2 has the best metric
+    assert ckpt.best_epoch is None
+    exported = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    final = trainer.raw_networks["generator"].state_dict()
+    assert set(exported) == set(final)
+    for name, value in final.items():
+        torch.testing.assert_close(exported[name], value)
+    best = run(tmp_path / "best", 3, values=(0.1, 0.3, 0.2))[0]  # same seed and data: epoch 2's weights differ
+    best_export = torch.load(tmp_path / "best" / "models" / "model.pt", weights_only=True)
+    assert any(not torch.equal(best_export[k], best.raw_networks["generator"].state_dict()[k]) for k in best_export)
+
+
+def test_unknown_model_selection_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="'best' or 'last'"):
+        TrainingCheckpointer(tmp_path / "ckpt", tmp_path / "models", select="final")
+
+
 def test_resume_continues_from_last_epoch_with_all_state(tmp_path):
     first, _ = run(tmp_path, 1)
     saved_gen = {k: v.clone() for k, v in first.raw_networks["generator"].state_dict().items()}
