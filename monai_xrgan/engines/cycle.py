@@ -101,6 +101,11 @@ class R2CGANTrainer(MultiNetworkTrainer):
         class_weights: weights of the classification losses in the adversarial, cycle and identity terms
             ``(0.1, 0.01, 0.02)``.
         pool_size: images in each history pool (50; 0 disables the pools).
+        adversarial_warmup: iterations at the start with the generators' adversarial terms switched off (weight 0,
+            then 1; 0: the reference, full weight from the first iteration). The discriminators train throughout, so
+            they learn what each domain looks like before they push the generators. A hold, not a linear ramp: while
+            the adversarial terms are the only ones with a gradient at the identity start, Adam's step does not
+            depend on their weight, so a ramp changes nothing.
         epoch_length: iterations per epoch, default ``max(len(train_data_loader), len(hq_data_loader))``.
         kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
     """
@@ -126,6 +131,7 @@ class R2CGANTrainer(MultiNetworkTrainer):
         lambda_identity: float = 5.0,
         class_weights: Sequence[float] = (0.1, 0.01, 0.02),
         pool_size: int = 50,
+        adversarial_warmup: int = 0,
         epoch_length: int | None = None,
         train_handlers: Sequence | None = None,
         prepare_batch: Callable | None = None,
@@ -133,6 +139,8 @@ class R2CGANTrainer(MultiNetworkTrainer):
     ) -> None:
         if len(class_weights) != 3:
             raise ConfigError(f"class_weights must be 3 weights (adversarial, cycle, identity), got {class_weights!r}.")
+        if isinstance(adversarial_warmup, bool) or not isinstance(adversarial_warmup, int) or adversarial_warmup < 0:
+            raise ConfigError(f"adversarial_warmup must be an integer >= 0 (iterations), got {adversarial_warmup!r}.")
         if epoch_length is None:
             epoch_length = max(len(train_data_loader), len(hq_data_loader))  # type: ignore[arg-type]
         # set before the base class attaches the handlers: the checkpointer reads the pools
@@ -141,6 +149,7 @@ class R2CGANTrainer(MultiNetworkTrainer):
         self.lambda_cycle = lambda_cycle
         self.lambda_identity = lambda_identity
         self.class_weights = tuple(float(w) for w in class_weights)
+        self.adversarial_warmup = adversarial_warmup
         self.pools = {"lq": ImagePool(pool_size), "hq": ImagePool(pool_size)}
         self.gan_loss = GANLoss("lsgan")
         self._hq_batches: Iterator | None = None
@@ -181,6 +190,12 @@ class R2CGANTrainer(MultiNetworkTrainer):
         self._hq_batches = iter(self.hq_data_loader)
         return next(self._hq_batches)
 
+    def adversarial_weight(self) -> float:
+        """Weight of the generators' adversarial terms at the current iteration (see ``adversarial_warmup``)."""
+        if self.adversarial_warmup == 0:
+            return 1.0
+        return 0.0 if self.state.iteration <= self.adversarial_warmup else 1.0
+
     def _discriminate(self, name: str, image: torch.Tensor) -> torch.Tensor:
         out = self.networks[name](image)
         return out[-1] if isinstance(out, (list, tuple)) else out
@@ -207,6 +222,7 @@ class R2CGANTrainer(MultiNetworkTrainer):
             loss_adv = engine.gan_loss(adv_b, True, for_discriminator=False) + engine.gan_loss(
                 adv_a, True, for_discriminator=False
             )
+            w_gan = engine.adversarial_weight()
             loss_cycle = F.l1_loss(rec_a.float(), real_a.float()) + F.l1_loss(rec_b.float(), real_b.float())
             loss_identity = F.l1_loss(idt_a.float(), real_a.float()) + F.l1_loss(idt_b.float(), real_b.float())
             loss_class = (
@@ -214,7 +230,7 @@ class R2CGANTrainer(MultiNetworkTrainer):
                 + engine.lambda_cycle * w_cycle * (ce(p_rec_a, label_a) + ce(p_rec_b, label_b))
                 + engine.lambda_identity * w_identity * (ce(p_idt_a, label_a) + ce(p_idt_b, label_b))
             )
-            loss_g = loss_adv + engine.lambda_cycle * loss_cycle + engine.lambda_identity * loss_identity + loss_class
+            loss_g = w_gan * loss_adv + engine.lambda_cycle * loss_cycle + engine.lambda_identity * loss_identity + loss_class
             engine.optimize(loss_g, "generators")
 
         pooled_a, pooled_b = engine.pools["lq"](fake_a), engine.pools["hq"](fake_b)

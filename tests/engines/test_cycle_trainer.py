@@ -141,6 +141,28 @@ def test_wrong_class_weights_are_a_config_error():
         tiny_trainer(class_weights=(0.1, 0.01))
 
 
+def test_adversarial_warmup_holds_the_identity_start_while_the_discriminators_train():
+    # without the cycle class terms (which pass gradients through the other generator's image) the adversarial terms
+    # are the only ones whose gradient moves an identity-start generator's output
+    trainer = tiny_trainer(adversarial_warmup=2, class_weights=(0.1, 0.0, 0.02))
+    before = {k: copy.deepcopy(trainer.raw_networks[k].state_dict()) for k in ("discriminator_lq", "discriminator_hq")}
+    weights = []
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, lambda e: weights.append(e.adversarial_weight()))
+    trainer.run()  # 2 iterations, both in the warm-up
+    x = _items("lq", 2, 5)[0]["lq"][None]
+    for name in ("generator", "inverse_generator"):
+        torch.testing.assert_close(trainer.raw_networks[name](x), x, rtol=0, atol=0)
+    for name, state in before.items():
+        assert any(not torch.equal(v, state[k]) for k, v in trainer.raw_networks[name].state_dict().items())
+    trainer.state.iteration = 3
+    assert weights == [0.0, 0.0] and trainer.adversarial_weight() == 1.0
+
+
+def test_negative_adversarial_warmup_is_a_config_error():
+    with pytest.raises(ConfigError, match="adversarial_warmup"):
+        tiny_trainer(adversarial_warmup=-1)
+
+
 def test_image_pool_fills_then_swaps_half_of_the_time():
     pool = ImagePool(pool_size=3)
     first = torch.arange(3.0).view(3, 1, 1, 1)
