@@ -230,7 +230,8 @@ class R2CGANTrainer(MultiNetworkTrainer):
                 + engine.lambda_cycle * w_cycle * (ce(p_rec_a, label_a) + ce(p_rec_b, label_b))
                 + engine.lambda_identity * w_identity * (ce(p_idt_a, label_a) + ce(p_idt_b, label_b))
             )
-            loss_g = w_gan * loss_adv + engine.lambda_cycle * loss_cycle + engine.lambda_identity * loss_identity + loss_class
+            loss_g = w_gan * loss_adv + engine.lambda_cycle * loss_cycle + engine.lambda_identity * loss_identity
+            loss_g = loss_g + loss_class
             engine.optimize(loss_g, "generators")
 
         pooled_a, pooled_b = engine.pools["lq"](fake_a), engine.pools["hq"](fake_b)
