@@ -33,7 +33,7 @@ _KEY_SCORES = {"sensitivity": "key_sensitivity", "specificity": "key_specificity
 #: training curves of the report (TensorBoard tags written by train.json)
 _CURVES = ("loss_d", "loss_g", "loss_g_cls", "loss_g_rec", "val_translation_acc", "val_cycle_ssim")
 
-#: train.json's demo budget (64², 8-channel networks, 50 epochs) as it is, with one thread per step and a half-width
+#: train.json's demo budget (64², 8-channel networks, 100 epochs) as it is, with one thread per step and a half-width
 #: classifier trained for 8 epochs
 DEFAULTS = ("--num_workers", "0", "--num_threads", "1", "--classifier_widen_factor", "0.5", "--classifier_epochs", "8")
 
@@ -42,9 +42,10 @@ Demo settings: `train.json` as it is — 64³ CT phantoms (one axial slice every
 with a finding only the slices where it covers ≥ 5 % of the lung; training 4 normal, 4 viral pneumonia and 2 mild
 COVID-19 patients = 76 / 75 / 9 slices, test 3 patients per domain = 59 / 57 / 17 slices, all patients distinct), 64²
 slices, generator and critic with 8 base channels (3 residual blocks, 5 critic layers), residual output for every
-target domain, batch 16, 50 epochs = 500 iterations (n_critic 5), the epoch with the best `val_translation_acc` — and
-every evaluation classifier a half-width ResNet-18 trained from scratch with the run's seed for the same number of
-optimiser steps (8 epochs of one pass over the augmented set). `migan`: MI-GAN (key branch and its terms on);
+target domain, batch 16, 100 epochs = 1,000 iterations (200 generator steps, n_critic 5) at learning rate 3e-4 (the
+reference: 1e-4), the final networks (`model_selection: last`, as the reference) — and every evaluation classifier
+a half-width ResNet-18 trained from scratch with the run's seed for the same number of optimiser steps (8 epochs of
+one pass over the augmented set). `migan`: MI-GAN (key branch and its terms on);
 `stargan`: the same training with `--key_branch False`; `identity`: a generator that returns its input (the floor);
 `real`: the ceiling, a classifier trained and tested on real slices (its `gan_train` and `gan_test` are that
 real→real accuracy). GAN-train trains on every real training slice translated into **every** domain, its own
