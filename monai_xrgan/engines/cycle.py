@@ -29,7 +29,7 @@ from monai_xrgan.engines.utils import to_device
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.metrics.classification import ClassificationReportHandler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
-from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.errors import ConfigError, require_count
 
 __all__ = [
     "DEGRADATION_GROUPS",
@@ -139,8 +139,6 @@ class R2CGANTrainer(MultiNetworkTrainer):
     ) -> None:
         if len(class_weights) != 3:
             raise ConfigError(f"class_weights must be 3 weights (adversarial, cycle, identity), got {class_weights!r}.")
-        if isinstance(adversarial_warmup, bool) or not isinstance(adversarial_warmup, int) or adversarial_warmup < 0:
-            raise ConfigError(f"adversarial_warmup must be an integer >= 0 (iterations), got {adversarial_warmup!r}.")
         if epoch_length is None:
             epoch_length = max(len(train_data_loader), len(hq_data_loader))  # type: ignore[arg-type]
         # set before the base class attaches the handlers: the checkpointer reads the pools
@@ -149,7 +147,7 @@ class R2CGANTrainer(MultiNetworkTrainer):
         self.lambda_cycle = lambda_cycle
         self.lambda_identity = lambda_identity
         self.class_weights = tuple(float(w) for w in class_weights)
-        self.adversarial_warmup = adversarial_warmup
+        self.adversarial_warmup = require_count(adversarial_warmup, "adversarial_warmup")
         self.pools = {"lq": ImagePool(pool_size), "hq": ImagePool(pool_size)}
         self.gan_loss = GANLoss("lsgan")
         self._hq_batches: Iterator | None = None

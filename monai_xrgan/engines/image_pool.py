@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.errors import require_count
 
 __all__ = ["ImagePool"]
 
@@ -25,9 +25,7 @@ class ImagePool:
     """
 
     def __init__(self, pool_size: int = 50) -> None:
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 0:
-            raise ConfigError(f"pool_size must be an integer >= 0, got {pool_size!r}.")
-        self.pool_size = pool_size
+        self.pool_size = require_count(pool_size, "pool_size")
         self.images: list[torch.Tensor] = []
 
     def __len__(self) -> int:

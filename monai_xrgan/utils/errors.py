@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import re
 import sys
@@ -130,3 +131,10 @@ def require_flag(value: object, key: str) -> bool:
             f"--{key} False (capitalised)."
         )
     return value
+
+
+def require_count(value: object, key: str) -> int:
+    """Return ``value`` if it is an integer >= 0 (a bool is refused), else raise :class:`ConfigError` naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ConfigError(f"{key} must be an integer >= 0, got {value!r}.")
+    return int(value)

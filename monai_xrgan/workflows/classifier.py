@@ -28,7 +28,7 @@ from torch import nn
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss
 from monai_xrgan.metrics.classification import ClassificationReportHandler, resolve_class_names
 from monai_xrgan.transforms.xray import XRayPreprocessd
-from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError, MissingInputError, require_count
 
 __all__ = [
     "ARCHITECTURES",
@@ -266,8 +266,7 @@ def train_classifier(
         log_every = _positive_int("log_every", log_every)
     if steps_per_epoch is not None:
         steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
-    if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
-        raise ConfigError(f"num_workers must be an integer >= 0, got {num_workers!r}.")
+    num_workers = require_count(num_workers, "num_workers")
     if not isinstance(lr, numbers.Real) or not lr > 0:
         raise ConfigError(f"lr must be a positive number, got {lr!r}.")
     if isinstance(widen_factor, bool) or not isinstance(widen_factor, numbers.Real) or not widen_factor > 0:
