@@ -78,7 +78,7 @@ class TestScorer:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="/tmp/r2c_gan_diagnosis")
+    parser.add_argument("--data", default="bundles/r2c_gan_cxr/data/diagnosis", help="generated there, reused after")
     parser.add_argument("--mode", choices=("paired", "unpaired"), default="paired")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--num_train", type=int, default=64, help="unpaired LQ and HQ training images each")
