@@ -1,14 +1,19 @@
 """Diagnose R2C-GAN restoration on demo-like data: the paired-L1 upper bound of the generator vs the unpaired
-:class:`~monai_xrgan.engines.R2CGANTrainer`, PSNR per degradation type every ``--every`` iterations.
+:class:`~monai_xrgan.engines.R2CGANTrainer`, PSNR per degradation type every ``--every`` iterations, and how well a
+discriminator alone tells degraded from clean images.
 
 The data is the ``r2c_gan`` demo task generated at ``--size`` with its validation split enlarged to ``--num_pairs``
 pairs: the paired run trains the generator alone with L1 on those pairs (an upper bound: the unpaired trainer never
-sees a pair); the unpaired run trains all four networks on ``training_lq`` / ``training_hq`` as the bundle does
+sees a pair; ``--with_clean`` adds the clean training images as clean-to-clean pairs, what the unpaired identity term
+asks); the unpaired run trains all four networks on ``training_lq`` / ``training_hq`` as the bundle does
 (without its 286/256 resize-and-crop). Both are scored on the 32 test pairs, per degradation type as the bundle's
-report, with the joint classifier's test accuracy for the unpaired run. CPU seconds are this process's.
+report, with the joint classifier's test accuracy for the unpaired run. The discriminator run trains ``D_B`` alone
+on clean (real) vs degraded (fake: the identity start's output) training images and prints the AUC of its mean patch
+score on the test split, overall and per type (0.5: it cannot tell them apart). CPU seconds are this process's.
 
-    python benchmarks/r2c_gan_paired_vs_unpaired.py --mode paired --iters 3000
+    python benchmarks/r2c_gan_paired_vs_unpaired.py --mode paired --iters 3000 [--with_clean]
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode unpaired --iters 1500 [--adversarial_warmup 500]
+    python benchmarks/r2c_gan_paired_vs_unpaired.py --mode discriminator --iters 5000 [--d_lr 1e-3 --d_no_norm]
 """
 
 from __future__ import annotations
@@ -39,6 +44,21 @@ def load_split(datalist: Path, split: str, keys: list[str], size: int) -> tuple[
     return [prep(item) for item in items], json.loads(datalist.read_text(encoding="utf-8"))[split]
 
 
+def auc(positive: torch.Tensor, negative: torch.Tensor) -> float:
+    """Area under the ROC curve of scores that should be higher for ``positive`` (Mann-Whitney, ties count half)."""
+    greater = (positive[:, None] > negative[None]).float().mean()
+    return (greater + 0.5 * (positive[:, None] == negative[None]).float().mean()).item()
+
+
+def make_discriminators(args: argparse.Namespace) -> list[torch.nn.Module]:
+    """``D_A`` and ``D_B`` of the unpaired run; ``--d_no_norm`` drops their instance norm (an ablation only)."""
+    discs = [r2c_discriminator(base_channels=args.base_channels) for _ in range(2)]
+    if args.d_no_norm:
+        for disc in discs:
+            disc.model[3] = torch.nn.Identity()  # the InstanceNorm2d after the second layer
+    return discs
+
+
 class TestScorer:
     """PSNR / SSIM on [0, 1] of restorations of the test split vs the clean originals, overall and per degradation
     group, and the joint classifier's accuracy."""
@@ -62,6 +82,15 @@ class TestScorer:
         scores.update({g: (psnr[i].mean().item(), ssim[i].mean().item()) for g, i in self.groups.items()})
         return scores
 
+    def discriminator_line(self, name: str, disc: torch.nn.Module) -> str:
+        """AUC of ``disc``'s mean patch score, clean (positive) vs degraded test images, overall and per group."""
+        disc.eval()
+        with torch.no_grad():
+            real, fake = disc(self.y).mean((1, 2, 3)), disc(self.x).mean((1, 2, 3))
+        disc.train()
+        aucs = {"all": auc(real, fake)} | {g: auc(real[i], fake[i]) for g, i in self.groups.items()}
+        return f"{name:>22s} | D_B AUC clean vs degraded " + " ".join(f"{k} {v:.2f}" for k, v in aucs.items())
+
     def line(self, name: str, net: torch.nn.Module | None = None) -> str:
         if net is None:
             scores, extra = self.baseline, ""
@@ -79,7 +108,7 @@ class TestScorer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="bundles/r2c_gan_cxr/data/diagnosis", help="generated there, reused after")
-    parser.add_argument("--mode", choices=("paired", "unpaired"), default="paired")
+    parser.add_argument("--mode", choices=("paired", "unpaired", "discriminator"), default="paired")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--num_train", type=int, default=64, help="unpaired LQ and HQ training images each")
     parser.add_argument("--num_pairs", type=int, default=64, help="pairs of the paired run (the validation split)")
@@ -89,6 +118,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--class_weights", type=float, nargs=3, default=(1.0, 0.1, 0.2))
     parser.add_argument("--adversarial_warmup", type=int, default=0)
+    parser.add_argument("--lambda_cycle", type=float, default=10.0)
+    parser.add_argument("--lambda_identity", type=float, default=5.0)
+    parser.add_argument("--d_lr", type=float, default=None, help="discriminators' learning rate (default: --lr)")
+    parser.add_argument("--d_no_norm", action="store_true", help="discriminators without their instance norm")
+    parser.add_argument("--with_clean", action="store_true", help="paired run: add clean-to-clean pairs")
     args = parser.parse_args()
     torch.manual_seed(0)
     datalist = Path(ensure_demo_data(
@@ -106,6 +140,10 @@ def main() -> None:
     if args.mode == "paired":
         pairs, _ = load_split(datalist, "validation", ["image", "hq"], args.size)
         x, y = (torch.stack([d[k].as_tensor() for d in pairs]) for k in ("image", "hq"))
+        if args.with_clean:
+            clean, _ = load_split(datalist, "training_hq", ["hq", "label"], args.size)
+            c = torch.stack([d["hq"].as_tensor() for d in clean])
+            x, y = torch.cat([x, c]), torch.cat([y, c])
         opt = torch.optim.Adam(gen.parameters(), lr=args.lr, betas=(0.5, 0.999))
         order = torch.Generator().manual_seed(0)
         for it in range(1, args.iters + 1):
@@ -119,17 +157,31 @@ def main() -> None:
         return
     lq, _ = load_split(datalist, "training_lq", ["lq", "label"], args.size)
     hq, _ = load_split(datalist, "training_hq", ["hq", "label"], args.size)
+    inv = r2c_generator(base_channels=args.base_channels)  # before the discriminators: the earlier runs' seeding
+    d_a, d_b = make_discriminators(args)
+    d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=args.d_lr or args.lr, betas=(0.5, 0.999))
+    if args.mode == "discriminator":
+        fake, real = (torch.stack([d[k].as_tensor() for d in items]) for k, items in (("lq", lq), ("hq", hq)))
+        order = torch.Generator().manual_seed(0)
+        print(scorer.discriminator_line("it 0", d_b))
+        for it in range(1, args.iters + 1):
+            i, j = torch.randint(len(fake), (1,), generator=order), torch.randint(len(real), (1,), generator=order)
+            loss = ((d_b(real[j]) - 1) ** 2).mean() + (d_b(fake[i]) ** 2).mean()  # LSGAN, as the trainer's D step
+            d_opt.zero_grad()
+            loss.backward()
+            d_opt.step()
+            if it % args.every == 0:
+                print(scorer.discriminator_line(f"it {it}, {time.process_time():.0f} CPU-s", d_b), flush=True)
+        return
     lq_loader, hq_loader = (
         DataLoader([{k: d[k].as_tensor(), "label": torch.as_tensor(d["label"])} for d in items], shuffle=True)
         for k, items in (("lq", lq), ("hq", hq))
     )
-    inv = r2c_generator(base_channels=args.base_channels)
-    d_a, d_b = (r2c_discriminator(base_channels=args.base_channels) for _ in range(2))
     g_opt = torch.optim.Adam([*gen.parameters(), *inv.parameters()], lr=args.lr, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=args.lr, betas=(0.5, 0.999))
     trainer = R2CGANTrainer(
         "cpu", args.iters // len(lq_loader) + 1, lq_loader, hq_loader, gen, inv, d_a, d_b, g_opt, d_opt,
-        class_weights=args.class_weights, adversarial_warmup=args.adversarial_warmup,
+        class_weights=args.class_weights, lambda_cycle=args.lambda_cycle, lambda_identity=args.lambda_identity,
+        adversarial_warmup=args.adversarial_warmup,
     )  # fmt: skip
 
     @trainer.on(Events.ITERATION_COMPLETED(every=args.every))
