@@ -13,6 +13,7 @@ score on the test split, overall and per type (0.5: it cannot tell them apart). 
 
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode paired --iters 3000 [--with_clean]
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode unpaired --iters 1500 [--adversarial_warmup 500]
+        [--extra_test OTHER/datalist.json]   # the same model scored on another data set's test split too
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode discriminator --iters 5000 [--d_lr 1e-3 --d_no_norm]
 """
 
@@ -50,6 +51,11 @@ def auc(positive: torch.Tensor, negative: torch.Tensor) -> float:
     return (greater + 0.5 * (positive[:, None] == negative[None]).float().mean()).item()
 
 
+def psnr01(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR on [0, 1] of images on [-1, 1]."""
+    return PSNRMetric(max_val=1.0)(((pred + 1) / 2).clamp(0, 1), (target + 1) / 2).flatten()
+
+
 def make_discriminators(args: argparse.Namespace) -> list[torch.nn.Module]:
     """``D_A`` and ``D_B`` of the unpaired run; ``--d_no_norm`` drops their instance norm (an ablation only)."""
     discs = [r2c_discriminator(base_channels=args.base_channels) for _ in range(2)]
@@ -68,6 +74,7 @@ class TestScorer:
         self.x = torch.stack([d["image"].as_tensor() for d in items])
         self.y = torch.stack([d["hq"].as_tensor() for d in items])
         self.labels = torch.tensor([r["label"] for r in raw])
+        self.kinds = [len(r["degradation"].split("+")) for r in raw]
         self.groups = {
             g: [i for i, r in enumerate(raw) if any(k in r["degradation"] for k in kinds)]
             for g, kinds in DEGRADATION_GROUPS.items()
@@ -76,7 +83,7 @@ class TestScorer:
 
     def similarity(self, pred: torch.Tensor) -> dict[str, tuple[float, float]]:
         p, t = ((pred + 1) / 2).clamp(0, 1), (self.y + 1) / 2
-        psnr = PSNRMetric(max_val=1.0)(p, t).flatten()
+        psnr = psnr01(pred, self.y)
         ssim = SSIMMetric(spatial_dims=2, data_range=1.0)(p, t).flatten()
         scores = {"all": (psnr.mean().item(), ssim.mean().item())}
         scores.update({g: (psnr[i].mean().item(), ssim[i].mean().item()) for g, i in self.groups.items()})
@@ -90,6 +97,22 @@ class TestScorer:
         disc.train()
         aucs = {"all": auc(real, fake)} | {g: auc(real[i], fake[i]) for g, i in self.groups.items()}
         return f"{name:>22s} | D_B AUC clean vs degraded " + " ".join(f"{k} {v:.2f}" for k, v in aucs.items())
+
+    def kinds_line(self, name: str, net: torch.nn.Module) -> str:
+        """PSNR change vs the input and accuracy of ``net`` per number of degradation kinds of the test images."""
+        net.eval()
+        with torch.no_grad():
+            restored, probs = net(self.x, return_probs=True)
+        net.train()
+        gain = psnr01(restored, self.y) - psnr01(self.x, self.y)
+        correct = (probs.argmax(1) == self.labels).float()
+        cells = []
+        for n in sorted(set(self.kinds)):
+            i = [k for k, m in enumerate(self.kinds) if m == n]
+            cells.append(
+                f"{n} kind(s): {len(i)} images, {gain[i].mean().item():+.2f} dB, accuracy {correct[i].mean():.2f}"
+            )
+        return f"{name:>22s} | " + " | ".join(cells)
 
     def line(self, name: str, net: torch.nn.Module | None = None) -> str:
         if net is None:
@@ -123,6 +146,7 @@ def main() -> None:
     parser.add_argument("--d_lr", type=float, default=None, help="discriminators' learning rate (default: --lr)")
     parser.add_argument("--d_no_norm", action="store_true", help="discriminators without their instance norm")
     parser.add_argument("--with_clean", action="store_true", help="paired run: add clean-to-clean pairs")
+    parser.add_argument("--extra_test", default=None, help="another datalist whose test split scores the same model")
     args = parser.parse_args()
     torch.manual_seed(0)
     datalist = Path(ensure_demo_data(
@@ -134,8 +158,14 @@ def main() -> None:
           f"{ {g: len(i) for g, i in scorer.groups.items()} }\n{scorer.line('degraded input')}")  # fmt: skip
     gen = r2c_generator(base_channels=args.base_channels)
 
+    extra = TestScorer(Path(args.extra_test), args.size) if args.extra_test else None
+
     def report(iteration: int) -> None:
         print(scorer.line(f"it {iteration}, {time.process_time():.0f} CPU-s", gen), flush=True)
+        if extra is not None:
+            print(extra.line("same model, extra test", gen))
+            print(scorer.kinds_line("by kinds, test", gen))
+            print(extra.kinds_line("by kinds, extra test", gen), flush=True)
 
     if args.mode == "paired":
         pairs, _ = load_split(datalist, "validation", ["image", "hq"], args.size)
