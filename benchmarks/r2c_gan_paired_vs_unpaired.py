@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from ignite.engine import Events
-from monai.metrics import PSNRMetric, SSIMMetric
+from monai.metrics import PSNRMetric, SSIMMetric, compute_roc_auc
 from torch.utils.data import DataLoader
 
 from monai_xrgan.data import load_datalist
@@ -46,9 +46,9 @@ def load_split(datalist: Path, split: str, keys: list[str], size: int) -> tuple[
 
 
 def auc(positive: torch.Tensor, negative: torch.Tensor) -> float:
-    """Area under the ROC curve of scores that should be higher for ``positive`` (Mann-Whitney, ties count half)."""
-    greater = (positive[:, None] > negative[None]).float().mean()
-    return (greater + 0.5 * (positive[:, None] == negative[None]).float().mean()).item()
+    """Area under the ROC curve of scores that should be higher for ``positive`` than for ``negative``."""
+    labels = torch.cat([torch.ones(len(positive)), torch.zeros(len(negative))])
+    return float(compute_roc_auc(torch.cat([positive, negative]), labels))
 
 
 def psnr01(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -98,12 +98,17 @@ class TestScorer:
         aucs = {"all": auc(real, fake)} | {g: auc(real[i], fake[i]) for g, i in self.groups.items()}
         return f"{name:>22s} | D_B AUC clean vs degraded " + " ".join(f"{k} {v:.2f}" for k, v in aucs.items())
 
-    def kinds_line(self, name: str, net: torch.nn.Module) -> str:
-        """PSNR change vs the input and accuracy of ``net`` per number of degradation kinds of the test images."""
+    def restore(self, net: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """``net``'s restorations and class probabilities of the test inputs (eval mode, back to train after)."""
         net.eval()
         with torch.no_grad():
             restored, probs = net(self.x, return_probs=True)
         net.train()
+        return restored, probs
+
+    def kinds_line(self, name: str, net: torch.nn.Module) -> str:
+        """PSNR change vs the input and accuracy of ``net`` per number of degradation kinds of the test images."""
+        restored, probs = self.restore(net)
         gain = psnr01(restored, self.y) - psnr01(self.x, self.y)
         correct = (probs.argmax(1) == self.labels).float()
         cells = []
@@ -118,10 +123,7 @@ class TestScorer:
         if net is None:
             scores, extra = self.baseline, ""
         else:
-            net.eval()
-            with torch.no_grad():
-                restored, probs = net(self.x, return_probs=True)
-            net.train()
+            restored, probs = self.restore(net)
             scores = self.similarity(restored)
             extra = f" | accuracy {(probs.argmax(1) == self.labels).float().mean().item():.3f}"
         cells = " ".join(f"{k} {v[0]:6.2f} ({v[0] - self.baseline[k][0]:+.2f})" for k, v in scores.items())
