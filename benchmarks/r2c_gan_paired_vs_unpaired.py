@@ -58,7 +58,7 @@ def psnr01(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def make_discriminators(args: argparse.Namespace) -> list[torch.nn.Module]:
     """``D_A`` and ``D_B`` of the unpaired run; ``--d_no_norm`` drops their instance norm (an ablation only)."""
-    discs = [r2c_discriminator(base_channels=args.base_channels) for _ in range(2)]
+    discs = [r2c_discriminator(args.variant, base_channels=args.base_channels) for _ in range(2)]
     if args.d_no_norm:
         for disc in discs:
             disc.model[3] = torch.nn.Identity()  # the InstanceNorm2d after the second layer
@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--num_train", type=int, default=64, help="unpaired LQ and HQ training images each")
     parser.add_argument("--num_pairs", type=int, default=64, help="pairs of the paired run (the validation split)")
     parser.add_argument("--base_channels", type=int, default=16)
+    parser.add_argument("--variant", default="operational", help="the networks' variant, e.g. convolutional")
     parser.add_argument("--iters", type=int, default=1000)
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -158,7 +159,7 @@ def main() -> None:
     scorer = TestScorer(datalist, args.size)
     print(f"{args.mode}, {args.size}², base_channels {args.base_channels}, lr {args.lr}; test images per type: "
           f"{ {g: len(i) for g, i in scorer.groups.items()} }\n{scorer.line('degraded input')}")  # fmt: skip
-    gen = r2c_generator(base_channels=args.base_channels)
+    gen = r2c_generator(args.variant, base_channels=args.base_channels)
 
     extra = TestScorer(Path(args.extra_test), args.size) if args.extra_test else None
 
@@ -189,7 +190,7 @@ def main() -> None:
         return
     lq, _ = load_split(datalist, "training_lq", ["lq", "label"], args.size)
     hq, _ = load_split(datalist, "training_hq", ["hq", "label"], args.size)
-    inv = r2c_generator(base_channels=args.base_channels)  # before the discriminators: the earlier runs' seeding
+    inv = r2c_generator(args.variant, base_channels=args.base_channels)  # before the discriminators: the earlier runs' seeding
     d_a, d_b = make_discriminators(args)
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=args.d_lr or args.lr, betas=(0.5, 0.999))
     if args.mode == "discriminator":
