@@ -1,6 +1,6 @@
 """Training and evaluation engines (MONAI ``Trainer``/``Evaluator`` subclasses)."""
 
-from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
+from monai_xrgan.engines.base import MultiNetworkTrainer
 from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer
 from monai_xrgan.engines.diffusion import (
     ConcatDiffusionInferer,
@@ -16,6 +16,7 @@ from monai_xrgan.engines.munit import MUNITTrainer
 from monai_xrgan.engines.pix2pix import Pix2PixTrainer
 from monai_xrgan.engines.stargan import StarGANEvaluator, StarGANTrainer
 from monai_xrgan.engines.utils import PrepareBatchDict, PrepareBatchPair
+from monai_xrgan.utils.distributed import unwrap
 
 __all__ = [
     "ConcatDiffusionInferer",

@@ -17,22 +17,13 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from monai_xrgan.engines.utils import PrepareBatchDict
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import require_flag
 
-__all__ = ["MultiNetworkTrainer", "unwrap"]
+__all__ = ["MultiNetworkTrainer"]
 
 _AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The plain module under ``DistributedDataParallel`` and ``torch.compile`` wrappers."""
-    while True:
-        if isinstance(module, DistributedDataParallel):
-            module = module.module
-        elif hasattr(module, "_orig_mod"):
-            module = module._orig_mod
-        else:
-            return module
 
 
 class MultiNetworkTrainer(Trainer):

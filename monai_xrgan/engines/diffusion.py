@@ -29,7 +29,7 @@ from monai.utils import convert_to_dst_type
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from monai_xrgan.engines.base import unwrap
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [

@@ -11,10 +11,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim import Optimizer
 
-from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
+from monai_xrgan.engines.base import MultiNetworkTrainer
 from monai_xrgan.engines.utils import PrepareBatchDict
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.networks.layers import gradient_reversal
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["DRAITrainer"]

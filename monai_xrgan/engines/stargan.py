@@ -15,11 +15,12 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from monai_xrgan.engines.base import MultiNetworkTrainer, unwrap
+from monai_xrgan.engines.base import MultiNetworkTrainer
 from monai_xrgan.engines.utils import PrepareBatchDict
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.losses.gradient_penalty import gradient_penalty
 from monai_xrgan.metrics.image import image_similarity_metrics
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [

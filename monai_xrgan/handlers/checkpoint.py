@@ -18,7 +18,7 @@ from ignite.handlers import Checkpoint, DiskSaver
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
-from monai_xrgan.engines.base import unwrap
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line, require_flag
 from monai_xrgan.utils.files import atomic_torch_save, ensure_output_dir, remove_temporaries
 

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import torch.distributed as dist
 from ignite.engine import Engine
 from monai.handlers import StatsHandler, TensorBoardStatsHandler, ValidationHandler
 from torch.utils.tensorboard import SummaryWriter
@@ -15,13 +14,9 @@ from monai_xrgan.handlers.checkpoint import TrainingCheckpointer
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss
 from monai_xrgan.handlers.images import ImageGridHandler
 from monai_xrgan.handlers.progress import TerminalProgressBar, is_interactive, loss_items
+from monai_xrgan.utils.distributed import is_main_process
 
 __all__ = ["attach_handlers", "is_main_process", "train_handlers", "validation_handlers"]
-
-
-def is_main_process() -> bool:
-    """Whether this process logs and writes files (rank 0, or the only process)."""
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
 def attach_handlers(engine: Engine, handlers: Sequence[Any]) -> Engine:

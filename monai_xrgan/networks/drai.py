@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from monai.networks.utils import normal_init
 from torch import nn
 
-from monai_xrgan.engines.base import unwrap
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [

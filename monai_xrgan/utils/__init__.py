@@ -1,5 +1,6 @@
-"""Small utilities: user-facing errors."""
+"""Small utilities: user-facing errors, distributed-process helpers."""
 
+from monai_xrgan.utils.distributed import is_main_process, unwrap
 from monai_xrgan.utils.errors import (
     ConfigError,
     InputFileError,
@@ -18,4 +19,6 @@ __all__ = [
     "install_error_hook",
     "require_file",
     "require_flag",
+    "is_main_process",
+    "unwrap",
 ]

@@ -19,7 +19,6 @@ from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
 from monai_xrgan.data.io import write_png
-from monai_xrgan.engines.base import unwrap
 from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.metrics.classification import classification_report, resolve_class_names
@@ -27,6 +26,7 @@ from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_i
 from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
 from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, generate_images
 from monai_xrgan.transforms.xray import XRayPreprocessd
+from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError, MissingInputError, require_file, require_flag
 from monai_xrgan.visualize import image_grid, to_display
 from monai_xrgan.workflows.classifier import build_classifier, train_classifier
