@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [
@@ -78,12 +79,6 @@ _FILL = 35.0
 _NOISE_EXTENT = 300.0
 
 
-def _check_seed(name: str, seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"{name} must be a non-negative integer, got {seed!r}.")
-    return int(seed)
-
-
 @dataclass(frozen=True)
 class Thorax:
     """Seeded patient factors of one CT phantom; scales are relative to an average adult (1.0), lengths in mm.
@@ -118,7 +113,7 @@ class Thorax:
     shift: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
-        _check_seed("Thorax.seed", self.seed)
+        check_int("Thorax.seed", self.seed)
         for name in ("body_width", "body_depth", "lung_height", "heart_size", "rib_pitch"):
             if not 0.7 <= getattr(self, name) <= 1.4:
                 raise ConfigError(f"Thorax.{name} must be a scale in [0.7, 1.4], got {getattr(self, name)}.")
@@ -662,8 +657,17 @@ def _draw_mediastinum(vol: np.ndarray, labels: np.ndarray, grid: _Grid, b: _Body
     _paint(vol, labels, sl, _soft((0.8 - rho) * r_mean, h), _BLOOD, TISSUE_LABELS["blood"])
     zd, za = float(np.mean(b.z_dome)), b.z_apex
     vessels = [
-        ([(4, -30, hc[2] + 10), (2, -28, za - 78), (6, -18, za - 60), (16, 8, za - 54), (22, 30, za - 64),
-          (28, 28, za - 82)], 14.0),  # ascending aorta and arch
+        (
+            [
+                (4, -30, hc[2] + 10),
+                (2, -28, za - 78),
+                (6, -18, za - 60),
+                (16, 8, za - 54),
+                (22, 30, za - 64),
+                (28, 28, za - 82),
+            ],
+            14.0,
+        ),  # ascending aorta and arch
         ([(28, 28, za - 82), (28, 26, zd - 60), (16, 22, zd - 140)], 12.0),  # descending aorta
         ([(16, -52, hc[2] + 24), (12, -30, b.z_carina - 2)], 14.0),  # pulmonary trunk
         ([(-28, -22, za - 20), (-27, -18, hc[2] + 36)], 10.0),  # superior vena cava
@@ -778,8 +782,15 @@ def _draw_ribs(vol: np.ndarray, labels: np.ndarray, grid: _Grid, b: _Body, rc_de
     below_top = b.z_apex - 8.0 - z
     medial = 62.0 * bw + 0.15 * below_top
     lateral = 150.0 * bw - 0.5 * below_top
-    plate = np.minimum.reduce([2.2 + 1.5 * _smoothstep(-30.0, 0.0, ax - lateral) - np.abs(d + 15.0), ax - medial,
-                               lateral - ax, below_top, y - 5.0])
+    plate = np.minimum.reduce(
+        [
+            2.2 + 1.5 * _smoothstep(-30.0, 0.0, ax - lateral) - np.abs(d + 15.0),
+            ax - medial,
+            lateral - ax,
+            below_top,
+            y - 5.0,
+        ]
+    )
     scap = _soft(plate, h)
     for a_, v_ in ((alpha, value), (scap, _F32(0.5 * (_CORTEX + _MARROW)))):
         sub = vol.reshape(-1)[flat]
@@ -802,8 +813,12 @@ def _draw_front_bones(vol: np.ndarray, labels: np.ndarray, grid: _Grid, b: _Body
     y_front = -float(b.rc_ant * fb[0]) - 8.0
     clavicles = []
     for s in (-1.0, 1.0):
-        pts = [(s * 16, y_front + 4, z_notch + 4), (s * 60, y_front - 2, z_notch + 12),
-               (s * 110, y_front + 14, z_notch + 18), (s * 148 * b.a.body_width, y_front + 46, z_notch + 22)]
+        pts = [
+            (s * 16, y_front + 4, z_notch + 4),
+            (s * 60, y_front - 2, z_notch + 12),
+            (s * 110, y_front + 14, z_notch + 18),
+            (s * 148 * b.a.body_width, y_front + 46, z_notch + 22),
+        ]
         clavicles.append((pts, 6.5))
     _paint_capsules(vol, labels, grid, clavicles, 0.5 * (_CORTEX + _MARROW), bone)
 
@@ -866,8 +881,9 @@ def _render_base(anatomy: Thorax, shape: tuple[int, int, int], spacing: tuple[fl
         hilum, venous = b.hila[int(side > 0)], b.venous_hila[int(side > 0)]
         artery = b.vessel_tree(tex, hilum, own[:half], 7.0, generations=9)
         vein = b.vessel_tree(tex, venous, own[half:], 6.5, generations=9)
-        trunks = np.array([[12.0, -30.0, b.z_carina - 2.0, *hilum, 9.0],
-                           [side * 18.0, hc[1] + 40.0, hc[2] + 8.0, *venous, 7.0]])
+        trunks = np.array(
+            [[12.0, -30.0, b.z_carina - 2.0, *hilum, 9.0], [side * 18.0, hc[1] + 40.0, hc[2] + 8.0, *venous, 7.0]]
+        )
         trees.append(np.concatenate([trunks, *artery, *vein]))
         arteries.append(artery)
     segs = np.concatenate(trees)
@@ -909,8 +925,18 @@ def _render_base(anatomy: Thorax, shape: tuple[int, int, int], spacing: tuple[fl
     points = np.stack([grid.X[ijk[0], ijk[1]], grid.Y[ijk[0], ijk[1]], grid.Z[ijk[2]]], axis=1)
     box_index = np.ravel_multi_index(tuple(i - s.start for i, s in zip(ijk, tight)), [s.stop - s.start for s in tight])
     base = _Base(
-        grid, b, vol, labels, lung_mask, tight, np.ravel_multi_index(ijk, shape), box_index, points,
-        transmit.reshape(-1)[local], parenchyma.reshape(-1)[local], tuple(scanner_segs),
+        grid,
+        b,
+        vol,
+        labels,
+        lung_mask,
+        tight,
+        np.ravel_multi_index(ijk, shape),
+        box_index,
+        points,
+        transmit.reshape(-1)[local],
+        parenchyma.reshape(-1)[local],
+        tuple(scanner_segs),
     )
     for arr in (vol, labels, lung_mask, base.index, box_index, points, base.transmit, base.parenchyma):
         arr.setflags(write=False)
@@ -946,8 +972,9 @@ def _viral(base: _Base, rng: np.random.Generator, info: dict) -> np.ndarray:
     coarse = [np.arange(ax[0] - 6.0, ax[-1] + 12.0, 6.0, dtype=_F32) for ax in axes]
     segs = np.concatenate(base.vessels)
     big = segs[:, 6] > 1.2
-    halo = _draw_capsules(grid, base.lung_box, segs[big, :3], segs[big, 3:6], segs[big, 6], segs[big, 6], halo=7.0,
-                          axes=coarse, h=6.0)
+    halo = _draw_capsules(
+        grid, base.lung_box, segs[big, :3], segs[big, 3:6], segs[big, 6], segs[big, 6], halo=7.0, axes=coarse, h=6.0
+    )
     halo = _at_lungs(base, _separable(halo, [_linear_matrix(ax, c) for ax, c in zip(axes, coarse)]))
     d2 = np.min(((base.points[:, None, :] - b.hila[None].astype(_F32)) ** 2).sum(axis=2), axis=1)
     perihilar = np.exp(-d2 / _F32(95.0**2))
@@ -998,8 +1025,9 @@ def _covid(base: _Base, rng: np.random.Generator, severe: bool, info: dict) -> n
             if rng.random() < 0.65:
                 opacity = np.maximum(opacity, 0.97 * _smoothstep(0.55, 0.9, g))
         clear[near] *= 1.0 - np.clip(opacity, 0.0, 0.98)
-        lesions.append({"center_mm_body": centre, "radius_mm": radius, "side": "left" if side else "right",
-                        "density": density})
+        lesions.append(
+            {"center_mm_body": centre, "radius_mm": radius, "side": "left" if side else "right", "density": density}
+        )
     fill = 1.0 - clear
     if severe:  # dependent ground glass at both bases, posteriorly
         diffuse = 0.14 * _smoothstep(0.0, 80.0, y) * _smoothstep(z_base + 60.0, z_base - 20.0, z)
@@ -1088,7 +1116,11 @@ def insert_nodule(
 
 
 def _nodule(
-    base: _Base, rng: np.random.Generator, diameter: float | None, density: float | None, margin: float | None,
+    base: _Base,
+    rng: np.random.Generator,
+    diameter: float | None,
+    density: float | None,
+    margin: float | None,
     info: dict,
 ) -> np.ndarray:
     """One nodule in a lung, away from the pleura, the mediastinum and the hila; returns the HU change."""
@@ -1245,7 +1277,7 @@ def synthetic_ct(
         return_info: also return the info dict of :func:`render_ct`.
         options: the keyword options of :func:`render_ct` (``spacing``, ``noise_hu``, ``nodule_*``).
     """
-    sequence = np.random.SeedSequence(_check_seed("seed", seed))
+    sequence = np.random.SeedSequence(check_int("seed", seed))
     anatomy_rng, finding_rng = (np.random.default_rng(s) for s in sequence.spawn(2))
     return render_ct(sample_thorax(anatomy_rng), shape, finding, finding_rng, return_info=return_info, **options)
 

@@ -12,7 +12,8 @@ from monai.data.thread_buffer import buffer_iterator
 from torch.utils.data import Dataset
 
 from monai_xrgan.data.datalists import PATH_KEYS
-from monai_xrgan.utils.errors import InputFileError, find_user_error, one_line, require_flag
+from monai_xrgan.utils.checks import require_flag
+from monai_xrgan.utils.errors import InputFileError, find_user_error, one_line
 
 __all__ = ["BadImageError", "BadItem", "GuardedDataLoader"]
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [
@@ -50,12 +51,6 @@ MM_PER_UNIT = 200.0
 _GAIN = 1.13
 _TOE = 2.2
 _F32 = np.float32
-
-
-def _check_seed(name: str, seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"{name} must be a non-negative integer, got {seed!r}.")
-    return int(seed)
 
 
 @dataclass(frozen=True)
@@ -103,7 +98,7 @@ class Anatomy:
     shift_y: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_seed("Anatomy.seed", self.seed)
+        check_int("Anatomy.seed", self.seed)
         for name in ("body_width", "body_height", "lung_width", "lung_height", "heart_size", "rib_spacing"):
             if not 0.5 <= getattr(self, name) <= 2.0:
                 raise ConfigError(f"Anatomy.{name} must be a scale in [0.5, 2], got {getattr(self, name)}.")
@@ -134,7 +129,7 @@ class Acquisition:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_seed("Acquisition.seed", self.seed)
+        check_int("Acquisition.seed", self.seed)
         for name in ("exposure", "contrast"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"Acquisition.{name} must be > 0, got {getattr(self, name)}.")
@@ -235,9 +230,7 @@ def _spline_matrix(n_out: int, n_in: int) -> np.ndarray:
     pos = 1.0 + (np.arange(n_out) + 0.5) / n_out * (n_in - 3)
     base = np.floor(pos).astype(np.int64)
     f = pos - base
-    weights = np.stack(
-        [(1 - f) ** 3, 3 * f**3 - 6 * f**2 + 4, -3 * f**3 + 3 * f**2 + 3 * f + 1, f**3], axis=1
-    ) / 6.0
+    weights = np.stack([(1 - f) ** 3, 3 * f**3 - 6 * f**2 + 4, -3 * f**3 + 3 * f**2 + 3 * f + 1, f**3], axis=1) / 6.0
     mat = np.zeros((n_out, n_in))
     rows = np.arange(n_out)[:, None]
     mat[rows, base[:, None] + np.arange(-1, 3)[None, :]] = weights
@@ -527,31 +520,44 @@ def _ribs(scene: _Scene, lungs: tuple[_Lung, _Lung], a: Anatomy, rng: np.random.
         w_ant = np.where(k < 6, 1.0, np.where(k < 8, 0.3, 0.0))
         col = lambda v: v.astype(_F32)[:, None, None]  # noqa: E731 - per-rib parameters broadcast over patches
         # posterior halves: steady fall plus a quarter-ellipse turning vertical at the chest wall
-        boxes = [scene.box(*sorted((0.0, lung.side * (r + 0.05))), y - 0.05, c + 0.03)
-                 for r, y, c in zip(reach, y0, yc)]
+        boxes = [
+            scene.box(*sorted((0.0, lung.side * (r + 0.05))), y - 0.05, c + 0.03) for r, y, c in zip(reach, y0, yc)
+        ]
         slices, X, Y = _patches(scene, boxes)
         lateral, dy = lung.side * X, Y - col(yc)
         v = _clip((lateral - u0) / col(reach - u0), 0.0, 0.98)
         ell = np.sqrt(1.0 - v * v)
         y_post = col(y0) + col(fall) * (0.5 * v**1.3 + 0.5 * (1.0 - ell))
         slope = col(fall / (reach - u0)) * (0.65 * v**0.3 + 0.5 * v / ell)
-        dist = np.where(lateral > col(reach), np.sqrt((lateral - col(reach)) ** 2 + dy * dy),
-                        (Y - y_post) / np.sqrt(1.0 + slope * slope))
+        dist = np.where(
+            lateral > col(reach),
+            np.sqrt((lateral - col(reach)) ** 2 + dy * dy),
+            (Y - y_post) / np.sqrt(1.0 + slope * slope),
+        )
         values = col(0.16 * w_post) * (dy < 0) * _smoothstep(0.04, 0.1, lateral) * _tube(dist / col(0.021 + 0.001 * k))
         for sl, value in zip(slices, values):
             bone[sl] += value
         # anterior halves: y = yc + drop * (1 - w) ** 0.65, vertical at the lateral turn, oblique medially
         keep = np.flatnonzero(w_ant > 0)
-        boxes = [scene.box(*sorted((lung.side * u_ant[i] * 0.8, lung.side * (reach[i] + 0.05))), yc[i] - 0.03,
-                           yc[i] + drop[i] + 0.05) for i in keep]
+        boxes = [
+            scene.box(
+                *sorted((lung.side * u_ant[i] * 0.8, lung.side * (reach[i] + 0.05))),
+                yc[i] - 0.03,
+                yc[i] + drop[i] + 0.05,
+            )
+            for i in keep
+        ]
         slices, X, Y = _patches(scene, boxes)
         reach, yc, u_ant, drop = reach[keep], yc[keep], u_ant[keep], drop[keep]
         lateral, dy = lung.side * X, Y - col(yc)
         span = col(reach - u_ant)
         rest = _clip(1.0 - (lateral - col(u_ant)) / span, 0.02, 1.0)
         slope = 0.65 * col(drop) * rest**-0.35 / span
-        dist = np.where(lateral > col(reach), np.sqrt((lateral - col(reach)) ** 2 + dy * dy),
-                        (dy - col(drop) * rest**0.65) / np.sqrt(1.0 + slope * slope))
+        dist = np.where(
+            lateral > col(reach),
+            np.sqrt((lateral - col(reach)) ** 2 + dy * dy),
+            (dy - col(drop) * rest**0.65) / np.sqrt(1.0 + slope * slope),
+        )
         mask = (dy >= 0) * _smoothstep(0.0, 1.0, (lateral - col(u_ant) + 0.02) / 0.05)
         values = col(0.08 * w_ant[keep]) * mask * _tube(dist / col(0.025 + 0.001 * k[keep]))
         for sl, value in zip(slices, values):
@@ -572,15 +578,19 @@ def _clavicles_and_shoulders(scene: _Scene, a: Anatomy) -> np.ndarray:
     clav = _chord(sc * sc) - 0.3 * _chord(sc * sc / 0.6)
     clav *= _smoothstep(u_med - 0.03, u_med + 0.01, u) * (1.0 - _smoothstep(u_lat - 0.01, u_lat + 0.03, u))
     head_q = ((u - 0.985) / 0.125) ** 2 + ((Y + 0.63) / 0.13) ** 2
-    head = _chord(head_q) * 0.7 + 0.35 * np.exp(-((np.sqrt(head_q) - 1.0) / 0.06) ** 2) * (head_q < 1.3)
+    head = _chord(head_q) * 0.7 + 0.35 * np.exp(-(((np.sqrt(head_q) - 1.0) / 0.06) ** 2)) * (head_q < 1.3)
     shaft = _tube((u - 1.0) / 0.07) * _smoothstep(-0.6, -0.5, Y)
     acromion = 0.6 * _chord(((u - 0.84) / 0.1) ** 2 + ((Y + 0.77) / 0.03) ** 2)
     # scapula: lateral border ridge from the glenoid down to the inferior angle, and a faint blade
     t = _clip((Y + 0.6) / 0.62, 0, 1)
     border = 0.86 - 0.22 * t
     scap = 0.25 * _tube((u - border) / 0.018) * (Y > -0.6) * (Y < 0.02)
-    scap += 0.06 * _smoothstep(border - 0.3, border - 0.05, u) * (1 - _smoothstep(border - 0.01, border, u)) * (
-        _smoothstep(-0.62, -0.5, Y) * (1 - _smoothstep(-0.05, 0.02, Y)))
+    scap += (
+        0.06
+        * _smoothstep(border - 0.3, border - 0.05, u)
+        * (1 - _smoothstep(border - 0.01, border, u))
+        * (_smoothstep(-0.62, -0.5, Y) * (1 - _smoothstep(-0.05, 0.02, Y)))
+    )
     return 0.3 * clav + 0.35 * np.maximum(head, shaft) + 0.2 * acromion + 0.15 * scap
 
 
@@ -592,9 +602,11 @@ def _spine(scene: _Scene, a: Anatomy) -> np.ndarray:
     f = phase - np.floor(phase)  # 0..1 within one vertebra (disc at the ends)
     half = 0.085 + 0.02 * _smoothstep(-0.8, 0.6, Y)
     body = _chord((X / half) ** 2) * (0.65 + 0.35 * _smoothstep(0.06, 0.14, f) * (1 - _smoothstep(0.86, 0.94, f)))
-    plates = 0.35 * (np.exp(-((f - 0.13) / 0.03) ** 2) + np.exp(-((f - 0.87) / 0.03) ** 2)) * _chord((X / half) ** 2)
+    plates = (
+        0.35 * (np.exp(-(((f - 0.13) / 0.03) ** 2)) + np.exp(-(((f - 0.87) / 0.03) ** 2))) * _chord((X / half) ** 2)
+    )
     ped_q = ((np.abs(X) - 0.68 * half) / (0.22 * half)) ** 2 + ((f - 0.38) / 0.16) ** 2
-    pedicle = np.exp(-((np.sqrt(ped_q) - 0.9) / 0.3) ** 2)
+    pedicle = np.exp(-(((np.sqrt(ped_q) - 0.9) / 0.3) ** 2))
     spinous = _chord((X / 0.016) ** 2 + ((f - 0.72) / 0.2) ** 2)
     return 0.1 * body + 0.03 * plates + 0.02 * pedicle + 0.03 * spinous
 
@@ -620,7 +632,7 @@ def _viral(scene: _Scene, lungs: tuple[_Lung, _Lung], rng: np.random.Generator, 
     severity = float(rng.uniform(0.85, 1.35))
     n1 = _smooth_noise(rng, 36, scene.size)
     n2 = _smooth_noise(rng, 80, scene.size)
-    net = np.exp(-(n1 / 0.35) ** 2) + 0.5 * np.exp(-(n2 / 0.35) ** 2)
+    net = np.exp(-((n1 / 0.35) ** 2)) + 0.5 * np.exp(-((n2 / 0.35) ** 2))
     streak_noise = _smooth_noise(rng, 12, scene.size)
     fill = np.zeros_like(scene.X)
     for lung in lungs:
@@ -631,8 +643,8 @@ def _viral(scene: _Scene, lungs: tuple[_Lung, _Lung], rng: np.random.Generator, 
         theta = np.arctan2(dy, du)
         phase = 33 * theta + 2.5 * streak_noise[sl]
         d = np.abs(phase - 2 * np.pi * np.floor(phase / (2 * np.pi) + 0.5)) / 33 * r
-        streaks = np.exp(-(d / 0.008) ** 2) * (1 - _smoothstep(0.2, 0.5, r))
-        perihilar = np.exp(-(r / 0.3) ** 2)
+        streaks = np.exp(-((d / 0.008) ** 2)) * (1 - _smoothstep(0.2, 0.5, r))
+        perihilar = np.exp(-((r / 0.3) ** 2))
         weight = (0.55 + 0.45 * _smoothstep(-0.4, 0.3, Y)) * (X * lung.side > 0)
         fill[sl] += weight * (0.2 * net[sl] * (0.6 + 0.6 * perihilar) + 0.1 * streaks + 0.28 * perihilar + 0.05)
     info["severity"] = severity
@@ -668,7 +680,9 @@ def _covid(scene: _Scene, lungs: tuple[_Lung, _Lung], rng: np.random.Generator, 
         lesions.append({"center": (row, col), "radius_px": radius / scene.px, "side": "right" if side == 0 else "left"})
     fill = 1.0 - clear
     if severe:
-        base = sum((0.2 * _smoothstep(-0.2, 0.35, scene.Y) * _smoothstep(0.2, 0.5, scene.X * lung.side)) for lung in lungs)
+        base = sum(
+            (0.2 * _smoothstep(-0.2, 0.35, scene.Y) * _smoothstep(0.2, 0.5, scene.X * lung.side)) for lung in lungs
+        )
         fill = 1.0 - (1.0 - fill) * (1.0 - base)
     info["lesions"] = lesions
     return fill
@@ -808,7 +822,7 @@ def render_chest_xray(
         water = water + extra * layers.inside
     attenuation = _clip(water, 0.0, None) + layers.bone
 
-    image = 1.0 - np.exp(-((_GAIN * acq.exposure) * attenuation) ** _TOE)
+    image = 1.0 - np.exp(-(((_GAIN * acq.exposure) * attenuation) ** _TOE))
     image = _clip(image, 0.0, 1.0) ** acq.contrast
     image = _gaussian_blur(image, acq.blur * size / 256.0)
     if acq.noise > 0:
@@ -837,7 +851,7 @@ def synthetic_chest_xray(
         finding: one of ``FINDINGS``.
         acquisition: style factors, ``STANDARD_ACQUISITION`` when None.
     """
-    sequence = np.random.SeedSequence(_check_seed("seed", seed))
+    sequence = np.random.SeedSequence(check_int("seed", seed))
     anatomy_rng, finding_rng = (np.random.default_rng(s) for s in sequence.spawn(2))
     return render_chest_xray(sample_anatomy(anatomy_rng), size, finding, acquisition, finding_rng)
 

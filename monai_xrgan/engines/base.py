@@ -17,13 +17,12 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from monai_xrgan.engines.utils import PrepareBatchDict
+from monai_xrgan.utils.checks import require_flag
 from monai_xrgan.utils.distributed import unwrap
-from monai_xrgan.utils.errors import require_flag
 
 __all__ = ["MultiNetworkTrainer"]
 
 _AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
-
 
 
 class MultiNetworkTrainer(Trainer):

@@ -29,7 +29,8 @@ from monai_xrgan.engines.utils import to_device
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.metrics.classification import ClassificationReportHandler
 from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
-from monai_xrgan.utils.errors import ConfigError, require_count
+from monai_xrgan.utils.checks import require_count
+from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [
     "DEGRADATION_GROUPS",

@@ -29,6 +29,7 @@ from monai.utils import convert_to_dst_type
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from monai_xrgan.utils.checks import check_choice
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
@@ -43,12 +44,6 @@ __all__ = [
 
 #: what the network predicts: the noise, the clean (residual) image x0, or the velocity (Salimans & Ho 2022)
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
-
-
-def _check_prediction_type(prediction_type: str, key: str = "prediction_type") -> str:
-    if prediction_type not in PREDICTION_TYPES:
-        raise ConfigError(f"{key} must be one of {PREDICTION_TYPES}, got {prediction_type!r}.")
-    return prediction_type
 
 
 class ConcatDiffusionInferer(DiffusionInferer):
@@ -99,7 +94,7 @@ class RestorationPrepareBatch(DiffusionPrepareBatch):
         residual: bool = False,
     ) -> None:
         super().__init__(num_train_timesteps, condition_name)
-        self.prediction_type = _check_prediction_type(prediction_type)
+        self.prediction_type = check_choice("prediction_type", prediction_type, PREDICTION_TYPES)
         if getattr(scheduler, "prediction_type", prediction_type) != prediction_type:
             raise ConfigError(
                 f"prediction_type {prediction_type!r} differs from the training scheduler's "
@@ -117,7 +112,10 @@ class RestorationPrepareBatch(DiffusionPrepareBatch):
         return noise
 
     def __call__(  # type: ignore[override]
-        self, batchdata: Mapping[str, Any], device: str | torch.device | None = None, non_blocking: bool = False,
+        self,
+        batchdata: Mapping[str, Any],
+        device: str | torch.device | None = None,
+        non_blocking: bool = False,
         **kwargs: Any,
     ) -> tuple[torch.Tensor, torch.Tensor, tuple, dict[str, torch.Tensor]]:
         for key in (self.image_key, self.condition_name):
@@ -149,7 +147,9 @@ class EMATrainer(SupervisedTrainer):
     def __init__(self, *args: Any, ema: AveragedModel, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(ema, AveragedModel):
-            raise ConfigError(f"EMATrainer.ema must be a torch.optim.swa_utils.AveragedModel, got {type(ema).__name__}.")
+            raise ConfigError(
+                f"EMATrainer.ema must be a torch.optim.swa_utils.AveragedModel, got {type(ema).__name__}."
+            )
         self.ema = ema
         # at the first iteration, not at STARTED: handlers attached later (the pretrained_ckpt loader) run at STARTED
         self.add_event_handler(Events.ITERATION_STARTED, self._start_from_average)
@@ -229,7 +229,10 @@ class DiffusionSampler(Inferer):
                 f"DDPM sampling needs num_inference_steps == num_train_timesteps ({train_steps}), got "
                 f"{num_inference_steps}; set `num_inference_steps` to {train_steps} or use `sampler` 'ddim'."
             )
-        if prediction_type is not None and _check_prediction_type(prediction_type) != scheduler.prediction_type:
+        if (
+            prediction_type is not None
+            and check_choice("prediction_type", prediction_type, PREDICTION_TYPES) != scheduler.prediction_type
+        ):
             raise ConfigError(
                 f"the model predicts {prediction_type!r} but the sampling scheduler steps with "
                 f"{scheduler.prediction_type!r}; give both schedulers `prediction_type` @prediction_type."

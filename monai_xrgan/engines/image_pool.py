@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from monai_xrgan.utils.errors import require_count
+from monai_xrgan.utils.checks import require_count
 
 __all__ = ["ImagePool"]
 

@@ -20,6 +20,7 @@ from monai_xrgan.engines.utils import PrepareBatchDict
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.losses.gradient_penalty import gradient_penalty
 from monai_xrgan.metrics.image import image_similarity_metrics
+from monai_xrgan.utils.checks import check_number
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
@@ -78,12 +79,6 @@ def total_variation(mask: torch.Tensor) -> torch.Tensor:
     dy = (mask[:, :, 1:, :] - mask[:, :, :-1, :]).square().mean(dim=(1, 2, 3))
     dx = (mask[:, :, :, 1:] - mask[:, :, :, :-1]).square().mean(dim=(1, 2, 3))
     return dx + dy
-
-
-def _non_negative(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"{name} must be a number >= 0, got {value!r}.")
-    return float(value)
 
 
 class StarGANTrainer(MultiNetworkTrainer):
@@ -178,7 +173,7 @@ class StarGANTrainer(MultiNetworkTrainer):
             raise ConfigError(f"n_critic must be an integer >= 1, got {n_critic!r}.")
         self.image_key, self.domain_key, self.n_critic = image_key, domain_key, n_critic
         self.lambdas = {
-            name: _non_negative(f"lambda_{name}", value)
+            name: check_number(f"lambda_{name}", value)
             for name, value in (("cls", lambda_cls), ("rec", lambda_rec), ("gp", lambda_gp), ("key", lambda_key),
                                 ("att", lambda_att), ("tv", lambda_tv), ("fm", lambda_fm), ("cp", lambda_cp))
         }  # fmt: skip

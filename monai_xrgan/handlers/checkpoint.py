@@ -18,12 +18,20 @@ from ignite.handlers import Checkpoint, DiskSaver
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
+from monai_xrgan.utils.checks import require_flag
 from monai_xrgan.utils.distributed import unwrap
-from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line, require_flag
+from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line
 from monai_xrgan.utils.files import atomic_torch_save, ensure_output_dir, remove_temporaries
 
-__all__ = ["TrainingCheckpointer", "KeepUntilWrittenSaver", "checkpoints", "latest_checkpoint", "training_objects",
-           "load_network_weights", "NetworkWeightsLoader"]
+__all__ = [
+    "TrainingCheckpointer",
+    "KeepUntilWrittenSaver",
+    "checkpoints",
+    "latest_checkpoint",
+    "training_objects",
+    "load_network_weights",
+    "NetworkWeightsLoader",
+]
 
 _CKPT_PATTERN = re.compile(r"^checkpoint_epoch=(\d+)\.pt$")
 logger = logging.getLogger(__name__)
@@ -60,8 +68,9 @@ def training_objects(engine: Engine) -> dict[str, Any]:
     return objects
 
 
-def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str = "network",
-                         key: str = "pretrained_ckpt") -> None:
+def load_network_weights(
+    network: nn.Module, path: str | os.PathLike, name: str = "network", key: str = "pretrained_ckpt"
+) -> None:
     """Load a state dict file into ``network`` (``weights_only``), naming mismatched keys when it does not fit.
 
     ``key`` is the config key that gave ``path``; the error for a missing file names it.
@@ -72,8 +81,10 @@ def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise InputFileError(f"{path}: not a readable PyTorch checkpoint, truncated or corrupt ({one_line(e, 120)}); "
-                             "give another file or re-export it.") from e
+        raise InputFileError(
+            f"{path}: not a readable PyTorch checkpoint, truncated or corrupt ({one_line(e, 120)}); "
+            "give another file or re-export it."
+        ) from e
     if isinstance(state, Mapping):  # a bundle export {name: weights}, or a full training checkpoint of this package
         for entry in (name, f"network_{name}"):
             if isinstance(state.get(entry), Mapping):
@@ -84,8 +95,15 @@ def load_network_weights(network: nn.Module, path: str | os.PathLike, name: str 
     unexpected = sorted(set(state) - set(own))
     shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
     if missing or unexpected or shapes:
-        parts = [f"{label} {keys[:5]}{' ...' if len(keys) > 5 else ''}" for label, keys in
-                 (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatch at", shapes)) if keys]
+        parts = [
+            f"{label} {keys[:5]}{' ...' if len(keys) > 5 else ''}"
+            for label, keys in (
+                ("missing keys", missing),
+                ("unexpected keys", unexpected),
+                ("shape mismatch at", shapes),
+            )
+            if keys
+        ]
         raise ConfigError(
             f"{path}: does not fit network '{name}' ({'; '.join(parts)}); "
             "the checkpoint was made for another architecture, check the network settings of the config."
@@ -106,7 +124,9 @@ class NetworkWeightsLoader:
         key: the config key of ``load_path``, named when the file is missing.
     """
 
-    def __init__(self, load_path: str | os.PathLike, load_dict: Mapping[str, nn.Module], key: str = "ckpt_path") -> None:
+    def __init__(
+        self, load_path: str | os.PathLike, load_dict: Mapping[str, nn.Module], key: str = "ckpt_path"
+    ) -> None:
         self.load_path = load_path
         self.load_dict = dict(load_dict)
         self.key = key
@@ -354,8 +374,10 @@ class TrainingCheckpointer:
             return  # no validation at this epoch
         name = self.key_metric or validator.state.key_metric_name
         if name not in validator.state.metrics:
-            raise ConfigError(f"TrainingCheckpointer.key_metric '{name}' is not computed by the validator; "
-                              f"available: {sorted(validator.state.metrics)}.")
+            raise ConfigError(
+                f"TrainingCheckpointer.key_metric '{name}' is not computed by the validator; "
+                f"available: {sorted(validator.state.metrics)}."
+            )
         value = float(validator.state.metrics[name])
         best = self.best_value
         if best is None or (value > best if self.greater_is_better else value < best):

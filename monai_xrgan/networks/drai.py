@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from monai.networks.utils import normal_init
 from torch import nn
 
+from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
@@ -50,9 +51,7 @@ class LatentLayout:
 
     def __post_init__(self) -> None:
         for name, low in (("num_classes", 2), ("content_dim", 1), ("style_dim", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}.")
+            check_int(name, getattr(self, name), low)
 
     @property
     def code_dim(self) -> int:
@@ -103,12 +102,6 @@ def _num_levels(image_size: int) -> int:
     return levels
 
 
-def _check_channels(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
 def _down_trunk(in_channels: int, base_channels: int, levels: int) -> tuple[nn.Sequential, int]:
     """DCGAN discriminator trunk: stride-2 4x4 convolutions from ``image_size`` down to 4x4, LeakyReLU(0.2), batch
     norm after every convolution but the first; returns the trunk and its output channels."""
@@ -157,7 +150,7 @@ class DRAIGenerator(nn.Module):
         super().__init__()
         self.layout = LatentLayout(num_classes, content_dim, style_dim)
         levels = _num_levels(image_size)
-        base_channels = _check_channels("base_channels", base_channels)
+        base_channels = check_int("base_channels", base_channels, 1)
         self.image_size = image_size
         self.code_dim = self.layout.code_dim  # a plain int, for TorchScript
         channels = base_channels * 2 ** (levels - 1)
@@ -173,7 +166,7 @@ class DRAIGenerator(nn.Module):
                 nn.ReLU(inplace=True),
             ]
             channels //= 2
-        layers += [nn.ConvTranspose2d(channels, _check_channels("out_channels", out_channels), 4, 2, 1), nn.Tanh()]
+        layers += [nn.ConvTranspose2d(channels, check_int("out_channels", out_channels, 1), 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(normal_init)
 
@@ -216,8 +209,8 @@ class DRAIEncoder(nn.Module):
         super().__init__()
         self.layout = LatentLayout(num_classes, content_dim, style_dim)
         self.trunk, channels = _down_trunk(
-            _check_channels("in_channels", in_channels),
-            _check_channels("base_channels", base_channels),
+            check_int("in_channels", in_channels, 1),
+            check_int("base_channels", base_channels, 1),
             _num_levels(image_size),
         )
         features = channels * 16
@@ -270,10 +263,10 @@ class DRAIDiscriminator(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.layout = LatentLayout(num_classes, content_dim, style_dim)
-        hidden = _check_channels("hidden_channels", hidden_channels)
+        hidden = check_int("hidden_channels", hidden_channels, 1)
         self.image_trunk, channels = _down_trunk(
-            _check_channels("in_channels", in_channels),
-            _check_channels("base_channels", base_channels),
+            check_int("in_channels", in_channels, 1),
+            check_int("base_channels", base_channels, 1),
             _num_levels(image_size),
         )
 
@@ -306,13 +299,13 @@ class DRAIStyleClassifier(nn.Module):
 
     def __init__(self, style_dim: int = 16, num_classes: int = 3, hidden_channels: int = 64) -> None:
         super().__init__()
-        hidden = _check_channels("hidden_channels", hidden_channels)
+        hidden = check_int("hidden_channels", hidden_channels, 1)
         self.net = nn.Sequential(
-            nn.Linear(_check_channels("style_dim", style_dim), hidden),
+            nn.Linear(check_int("style_dim", style_dim, 1), hidden),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Linear(hidden, hidden),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Linear(hidden, _check_channels("num_classes", num_classes)),
+            nn.Linear(hidden, check_int("num_classes", num_classes, 1)),
         )
 
     def forward(self, style: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.checks import check_int
 
 __all__ = ["Oper2d", "Oper2dTranspose", "stack_powers"]
 
@@ -33,12 +33,6 @@ def stack_powers(x: torch.Tensor, q: int) -> torch.Tensor:
     for _ in range(q - 1):  # q-1 element-wise products: cheaper than pow and exact for negative inputs
         powers.append(powers[-1] * x)
     return torch.cat(powers, dim=1)
-
-
-def _check(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return value
 
 
 class _Operational(nn.Module):
@@ -56,11 +50,11 @@ class _Operational(nn.Module):
         self, in_channels: int, out_channels: int, kernel_size: int, stride: int, q: int, bias: bool, transposed: bool
     ) -> None:
         super().__init__()
-        self.in_channels = _check("in_channels", in_channels, 1)
-        self.out_channels = _check("out_channels", out_channels, 1)
-        self.kernel_size = _check("kernel_size", kernel_size, 1)
-        self.stride = _check("stride", stride, 1)
-        self.q = _check("q", q, 1)
+        self.in_channels = check_int("in_channels", in_channels, 1)
+        self.out_channels = check_int("out_channels", out_channels, 1)
+        self.kernel_size = check_int("kernel_size", kernel_size, 1)
+        self.stride = check_int("stride", stride, 1)
+        self.q = check_int("q", q, 1)
         self.transposed = transposed
         k = (kernel_size, kernel_size)
         shape = (q, in_channels, out_channels, *k) if transposed else (out_channels, q, in_channels, *k)

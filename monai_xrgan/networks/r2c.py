@@ -35,6 +35,7 @@ from monai.networks.nets import PatchDiscriminator
 from torch import nn
 
 from monai_xrgan.networks.operational import Oper2d, Oper2dTranspose
+from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = [
@@ -76,12 +77,6 @@ def _instance_norm(channels: int) -> nn.InstanceNorm2d:
     return nn.InstanceNorm2d(channels, eps=1e-3, affine=True)
 
 
-def _positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
 class JointGenerator(nn.Module):
     """A generator with a classification branch: ``encoder`` -> (``decoder`` -> restored image, ``head`` -> class
     probabilities).
@@ -112,7 +107,7 @@ def _class_head(channels: int, num_classes: int, pooling: str) -> nn.Sequential:
     if pooling not in HEAD_POOLINGS:
         raise ConfigError(f"head_pooling must be one of {HEAD_POOLINGS}, got {pooling!r}.")
     pool = nn.AdaptiveAvgPool2d(1) if pooling == "avg" else nn.AdaptiveMaxPool2d(1)
-    return nn.Sequential(pool, nn.Flatten(), nn.Linear(channels, _positive("num_classes", num_classes)))
+    return nn.Sequential(pool, nn.Flatten(), nn.Linear(channels, check_int("num_classes", num_classes, 1)))
 
 
 def _output_layer(layer: nn.Module, residual_output: bool, in_channels: int, out_channels: int) -> nn.Sequential:
@@ -186,16 +181,16 @@ class OperationalGenerator(JointGenerator):
         head_pooling: str = "avg",
     ) -> None:
         super().__init__()
-        width = 2 * _positive("base_channels", base_channels)
+        width = 2 * check_int("base_channels", base_channels, 1)
         self.residual_output = bool(residual_output)
         self.encoder = nn.Sequential(
-            Oper2d(_positive("in_channels", in_channels), width, 3, stride=2, padding=1, q=q, bias=False),
+            Oper2d(check_int("in_channels", in_channels, 1), width, 3, stride=2, padding=1, q=q, bias=False),
             _instance_norm(width),
             OperationalResidualBlock(width, q),
         )
         self.head = keras_init_(_class_head(width, num_classes, head_pooling))
         last = Oper2dTranspose(
-            width, _positive("out_channels", out_channels), 3, stride=2, padding=1, output_padding=1, q=q
+            width, check_int("out_channels", out_channels, 1), 3, stride=2, padding=1, output_padding=1, q=q
         )
         self.decoder = _output_layer(last, self.residual_output, in_channels, out_channels)
 
@@ -216,9 +211,9 @@ class OperationalDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int = 1, q: int = 3, base_channels: int = 64) -> None:
         super().__init__()
-        b = _positive("base_channels", base_channels)
+        b = check_int("base_channels", base_channels, 1)
         self.model = nn.Sequential(
-            Oper2d(_positive("in_channels", in_channels), b, 4, stride=2, padding=1, q=q),
+            Oper2d(check_int("in_channels", in_channels, 1), b, 4, stride=2, padding=1, q=q),
             nn.LeakyReLU(0.2),
             Oper2d(b, 2 * b, 4, stride=4, q=q, bias=False),
             _instance_norm(2 * b),
@@ -285,13 +280,13 @@ class ResNetGenerator(JointGenerator):
         head_pooling: str = "avg",
     ) -> None:
         super().__init__()
-        b = _positive("base_channels", base_channels)
+        b = check_int("base_channels", base_channels, 1)
         self.residual_output = bool(residual_output)
         if not 1 <= class_block <= num_blocks:
             raise ConfigError(f"class_block must be in [1, num_blocks={num_blocks}], got {class_block!r}.")
         down: list[nn.Module] = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(_positive("in_channels", in_channels), b, 7, bias=False),
+            nn.Conv2d(check_int("in_channels", in_channels, 1), b, 7, bias=False),
             _instance_norm(b),
             nn.ReLU(),
         ]
@@ -310,14 +305,14 @@ class ResNetGenerator(JointGenerator):
             *(ResidualBlock(4 * b) for _ in range(num_blocks - class_block)), *up, nn.ReflectionPad2d(3)
         )
         keras_init_(self)
-        last = nn.Conv2d(b, _positive("out_channels", out_channels), 7)
+        last = nn.Conv2d(b, check_int("out_channels", out_channels, 1), 7)
         self.decoder.extend(_output_layer(keras_init_(last), self.residual_output, in_channels, out_channels))
 
 
 def _check_variant(variant: str, q: int) -> None:
     if variant not in VARIANTS:
         raise ConfigError(f"variant must be one of {VARIANTS}, got {variant!r}.")
-    _positive("q", q)
+    check_int("q", q, 1)
 
 
 def r2c_generator(
@@ -373,8 +368,8 @@ def r2c_discriminator(
         return keras_init_(
             PatchDiscriminator(
                 spatial_dims=2,
-                channels=_positive("base_channels", base_channels),
-                in_channels=_positive("in_channels", in_channels),
+                channels=check_int("base_channels", base_channels, 1),
+                in_channels=check_int("in_channels", in_channels, 1),
                 num_layers_d=3,
                 norm=("INSTANCE", {"affine": True, "eps": 1e-3}),
                 bias=False,

@@ -19,18 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["StarGANGenerator", "StarGANDiscriminator", "domain_condition", "domain_index"]
 
 #: initial bias of the key branch's attention logits: ``A = sigmoid(-3)`` about 0.05, close to no change
 _ATTENTION_BIAS = -3.0
-
-
-def _check_positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return value
 
 
 def _check_domain(name: str, value: int | None, num_domains: int) -> int:
@@ -131,12 +126,12 @@ class StarGANGenerator(nn.Module):
         target_domain: int | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = _check_positive("in_channels", in_channels)
-        self.num_domains = _check_positive("num_domains", num_domains)
+        self.in_channels = check_int("in_channels", in_channels, 1)
+        self.num_domains = check_int("num_domains", num_domains, 1)
         if num_domains < 2:
             raise ConfigError(f"num_domains must be at least 2, got {num_domains}.")
-        width = _check_positive("base_channels", base_channels)
-        _check_positive("num_res_blocks", num_res_blocks)
+        width = check_int("base_channels", base_channels, 1)
+        check_int("num_res_blocks", num_res_blocks, 1)
         self.key_domain = _check_domain("key_domain", key_domain, num_domains)
         self.target_domain = _check_domain("target_domain", target_domain, num_domains)
         self.encoder = nn.Sequential(
@@ -231,11 +226,11 @@ class StarGANDiscriminator(nn.Module):
         num_layers: int = 6,
     ) -> None:
         super().__init__()
-        _check_positive("in_channels", in_channels)
-        self.num_domains = _check_positive("num_domains", num_domains)
-        _check_positive("base_channels", base_channels)
-        _check_positive("num_layers", num_layers)
-        if _check_positive("image_size", image_size) % 2**num_layers:
+        check_int("in_channels", in_channels, 1)
+        self.num_domains = check_int("num_domains", num_domains, 1)
+        check_int("base_channels", base_channels, 1)
+        check_int("num_layers", num_layers, 1)
+        if check_int("image_size", image_size, 1) % 2**num_layers:
             raise ConfigError(
                 f"image_size must be a multiple of 2**num_layers = {2**num_layers} (the discriminator halves it "
                 f"{num_layers} times), got {image_size}; change image_size or num_layers."

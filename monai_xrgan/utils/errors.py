@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 import re
 import sys
@@ -20,8 +19,6 @@ __all__ = [
     "find_user_error",
     "one_line",
     "install_error_hook",
-    "require_file",
-    "require_flag",
 ]
 
 
@@ -110,31 +107,3 @@ def install_error_hook() -> None:
         overrides = command_line_overrides(sys.argv)
         if overrides.get("config_file"):
             check_overrides(overrides["config_file"], overrides)
-
-
-def require_file(path: str | os.PathLike, key: str, hint: str) -> str:
-    """Return ``path`` if it is an existing file, else raise :class:`MissingInputError` naming the config ``key``."""
-    if not os.path.isfile(path):
-        raise MissingInputError(f"{path}: not found (config `{key}`); {hint}.")
-    return str(path)
-
-
-def require_flag(value: object, key: str) -> bool:
-    """Return ``value`` if it is a bool, else raise :class:`ConfigError` naming the config ``key``.
-
-    ``python -m monai.bundle run --amp true`` passes the *string* ``"true"`` (Fire reads only Python literals), and
-    every non-empty string is truthy, so ``--amp false`` would silently switch AMP on without this check.
-    """
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"config `{key}` must be true or false, got {value!r}; on the command line write --{key} True or "
-            f"--{key} False (capitalised)."
-        )
-    return value
-
-
-def require_count(value: object, key: str) -> int:
-    """Return ``value`` if it is an integer >= 0 (a bool is refused), else raise :class:`ConfigError` naming ``key``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ConfigError(f"{key} must be an integer >= 0, got {value!r}.")
-    return int(value)

@@ -28,7 +28,8 @@ from torch import nn
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss
 from monai_xrgan.metrics.classification import ClassificationReportHandler, resolve_class_names
 from monai_xrgan.transforms.xray import XRayPreprocessd
-from monai_xrgan.utils.errors import ConfigError, MissingInputError, require_count
+from monai_xrgan.utils.checks import check_int, require_count
+from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = [
     "ARCHITECTURES",
@@ -198,12 +199,6 @@ def _batch_loss(output: Mapping[str, Any]) -> torch.Tensor:
     return output[CommonKeys.LOSS].detach()
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
 def train_classifier(
     train_items: Sequence[Mapping[str, Any]],
     num_classes: int,
@@ -261,11 +256,11 @@ def train_classifier(
             pass over ``train_items``. Set it to give training sets of different sizes the same number of steps.
     """
     items = check_labelled_items(train_items, num_classes, "train_items")
-    epochs, batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
+    epochs, batch_size = check_int("epochs", epochs, 1), check_int("batch_size", batch_size, 1)
     if log_every is not None:
-        log_every = _positive_int("log_every", log_every)
+        log_every = check_int("log_every", log_every, 1)
     if steps_per_epoch is not None:
-        steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
+        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, 1)
     num_workers = require_count(num_workers, "num_workers")
     if not isinstance(lr, numbers.Real) or not lr > 0:
         raise ConfigError(f"lr must be a positive number, got {lr!r}.")
@@ -352,7 +347,7 @@ def evaluate_classifier(
     device = _device(device)
     loader = DataLoader(
         Dataset(items, classifier_transforms(image_size, preprocessing=preprocessing)),
-        batch_size=_positive_int("batch_size", batch_size),
+        batch_size=check_int("batch_size", batch_size, 1),
         shuffle=False,
         num_workers=num_workers,
     )

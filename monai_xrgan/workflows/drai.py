@@ -26,8 +26,9 @@ from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_i
 from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
 from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, generate_images
 from monai_xrgan.transforms.xray import XRayPreprocessd
+from monai_xrgan.utils.checks import require_file, require_flag
 from monai_xrgan.utils.distributed import unwrap
-from monai_xrgan.utils.errors import ConfigError, MissingInputError, require_file, require_flag
+from monai_xrgan.utils.errors import ConfigError, MissingInputError
 from monai_xrgan.visualize import image_grid, to_display
 from monai_xrgan.workflows.classifier import build_classifier, train_classifier
 

@@ -172,7 +172,7 @@ def test_steps_per_epoch_gives_sets_of_different_sizes_the_same_number_of_steps(
     once = EpochMetricHistory()
     train_classifier(larger, 3, epochs=1, train_handlers=[once], **FAST)
     assert once.iterations == 4  # default: one pass, ceil(22 / 6)
-    with pytest.raises(ConfigError, match="steps_per_epoch must be a positive integer"):
+    with pytest.raises(ConfigError, match="steps_per_epoch must be an integer >= 1"):
         train_classifier(larger, 3, steps_per_epoch=0, **FAST)
 
 
@@ -196,8 +196,9 @@ def test_compare_training_sets_with_controls_takes_equal_steps(data, tmp_path):
         "real+synthetic": data["real"] + data["synthetic"],
         "real+mislabelled_normals": data["real"] + relabel(normals, 2),
     }
-    results = compare_training_sets(sets, data["test"], NAMES, tmp_path, "COVID-19", epochs=1, steps_per_epoch=4,
-                                    **FAST)
+    results = compare_training_sets(
+        sets, data["test"], NAMES, tmp_path, "COVID-19", epochs=1, steps_per_epoch=4, **FAST
+    )
     assert list(results["runs"]) == list(sets) and list(results["delta"]) == list(sets)[1:]
     assert {run["steps"] for run in results["runs"].values()} == {4}
     assert results["runs"]["real+mislabelled_normals"]["train_counts"]["COVID-19"] == 10

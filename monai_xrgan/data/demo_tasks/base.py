@@ -15,7 +15,7 @@ from pydicom.uid import generate_uid
 
 from monai_xrgan.data.io import write_dicom, write_png
 from monai_xrgan.data.phantoms import MAX_SIZE, MIN_SIZE, Acquisition, Anatomy, sample_acquisition, sample_anatomy
-from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.checks import check_int
 
 __all__ = ["COMMON_DEFAULTS", "FORMATS", "DemoTask", "DemoWriter", "TASKS", "check_count", "register_task"]
 
@@ -131,7 +131,4 @@ class DemoWriter:
 
 def check_count(name: str, value: Any, minimum: int = 0) -> int:
     """``value`` as an ``int`` if it is an integer >= ``minimum``, else a :class:`ConfigError` naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"demo option {name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
+    return check_int(f"demo option {name}", value, minimum)
