@@ -29,7 +29,7 @@ import torch
 from monai.transforms import Compose, Resized, SpatialPadd
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
-from monai_xrgan.data.io import write_dicom
+from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.transforms.xray import LoadXRayd, XRayPreprocessd, XRayToModelRanged
 
 

@@ -21,7 +21,7 @@ import torch
 from monai.transforms import Compose, RandFlipd
 
 from monai_xrgan.data import GuardedDataLoader, cached_dataset
-from monai_xrgan.data.io import write_dicom
+from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.transforms import XRayPreprocessd
 
 

@@ -19,7 +19,7 @@ import torch
 from monai.metrics import PSNRMetric, SSIMMetric
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.data.demo import ensure_demo_data
+from monai_xrgan.demo.datasets import ensure_demo_data
 from monai_xrgan.networks.r2c import r2c_generator
 from monai_xrgan.transforms import XRayPreprocessd
 

@@ -7,11 +7,12 @@ import subprocess
 import sys
 
 from monai_xrgan.bundle.archive import MAX_RATIO, MAX_UNPACKED_MB, download_bundle, pack_bundle
-from monai_xrgan.bundle.demo import REPO_BUNDLES, find_bundle, run_demo
+from monai_xrgan.bundle.demo import run_demo
 from monai_xrgan.bundle.export import FORMATS, export_bundle
 from monai_xrgan.bundle.verify import verify_bundle
 from monai_xrgan.evaluation.experiments import experiment_for
 from monai_xrgan.evaluation.runner import StepFailedError, reproduce
+from monai_xrgan.utils.bundles import REPO_BUNDLES, find_bundle
 from monai_xrgan.utils.errors import UserInputError
 
 
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     repro.add_argument("--card", action="store_true", help="also write report.md into the bundle's docs/README.md")
     verify = commands.add_parser("verify", help="check bundles offline as the MONAI model zoo does")
     verify.add_argument("bundles", nargs="*", help="bundle names or folders (default: every bundle in bundles/)")
-    export = commands.add_parser("export", help="export the served network to TorchScript or ONNX, checked against eager")
+    export = commands.add_parser(
+        "export", help="export the served network to TorchScript or ONNX, checked against eager"
+    )
     export.add_argument("bundle", help="bundle name or folder")
     export.add_argument("--format", required=True, choices=FORMATS)
     export.add_argument("--filepath", required=True, help="output file")

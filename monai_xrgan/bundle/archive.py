@@ -15,8 +15,15 @@ from monai.apps.utils import download_url, extractall
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
 from monai_xrgan.utils.files import is_temporary
 
-__all__ = ["PACKED_DIRS", "MAX_UNPACKED_MB", "MAX_RATIO", "pack_bundle", "download_bundle", "check_archive_size",
-           "sha256_of"]
+__all__ = [
+    "PACKED_DIRS",
+    "MAX_UNPACKED_MB",
+    "MAX_RATIO",
+    "pack_bundle",
+    "download_bundle",
+    "check_archive_size",
+    "sha256_of",
+]
 
 #: what a distributed bundle holds; training outputs (checkpoints/, eval/, runs/, data/) stay behind
 PACKED_DIRS = ("configs", "docs", "models")
@@ -48,8 +55,12 @@ def _packed_files(bundle: Path) -> list[Path]:
     return files
 
 
-def check_archive_size(archive: str | os.PathLike, max_unpacked_mb: float = MAX_UNPACKED_MB,
-                       max_ratio: float = MAX_RATIO, label: str | None = None) -> None:
+def check_archive_size(
+    archive: str | os.PathLike,
+    max_unpacked_mb: float = MAX_UNPACKED_MB,
+    max_ratio: float = MAX_RATIO,
+    label: str | None = None,
+) -> None:
     """Refuse a zip whose entries unpack to more than ``max_unpacked_mb`` MiB in total or to more than ``max_ratio``
     times the archive's size (a zip bomb), from its directory, before anything is written.
 

@@ -5,40 +5,13 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from monai_xrgan.utils.errors import MissingInputError
+from monai_xrgan.utils.bundles import bundle_command, find_bundle
 
-__all__ = ["REPO_BUNDLES", "find_bundle", "bundle_command", "run_demo"]
-
-#: the bundles/ folder of the repository (or sdist) the package was installed from
-REPO_BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
-
-
-def find_bundle(name_or_path: str | os.PathLike) -> Path:
-    """Resolve a bundle folder from a path, or from a name under ``./bundles`` or the repository's ``bundles/``."""
-    for candidate in (Path(name_or_path), Path("bundles") / name_or_path, REPO_BUNDLES / name_or_path):
-        if (candidate / "configs" / "metadata.json").is_file():
-            return candidate.resolve()
-    available = sorted(p.name for p in REPO_BUNDLES.glob("*") if (p / "configs" / "metadata.json").is_file())
-    raise MissingInputError(f"{name_or_path}: no bundle (configs/metadata.json) found; available bundles: {available}.")
-
-
-def bundle_command(bundle: Path, configs: Sequence[str], overrides: Sequence[str] = ()) -> list[str]:
-    """The ``python -m monai.bundle run`` command for ``configs`` (merged in order) of ``bundle``."""
-    files = [str(bundle / "configs" / c) for c in configs]
-    config_arg = files[0] if len(files) == 1 else "[" + ",".join(f"'{f}'" for f in files) + "]"
-    return [
-        sys.executable, "-m", "monai.bundle", "run",
-        "--config_file", config_arg,
-        "--meta_file", str(bundle / "configs" / "metadata.json"),
-        "--logging_file", str(bundle / "configs" / "logging.conf"),
-        "--bundle_root", str(bundle),
-        *overrides,
-    ]  # fmt: skip
+__all__ = ["run_demo"]
 
 
 def run_demo(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> Path:
@@ -57,7 +30,11 @@ def run_demo(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> 
         subprocess.run(command, check=True)
     minutes = (time.perf_counter() - start) / 60
     print(f"\nDone in {minutes:.1f} min. Outputs of {bundle.name}:")
-    outputs = [("trained weights", bundle / "models"), ("TensorBoard logs", bundle / "runs"), ("demo data", bundle / "data" / "demo")]
+    outputs = [
+        ("trained weights", bundle / "models"),
+        ("TensorBoard logs", bundle / "runs"),
+        ("demo data", bundle / "data" / "demo"),
+    ]
     outputs += [(f"eval: {p.name}", p) for p in sorted((bundle / "eval").glob("*"))]
     for label, path in outputs:
         print(f"  {label:40s} {path}{'' if path.exists() else '  (missing!)'}")

@@ -15,7 +15,7 @@ from monai.bundle.config_item import ConfigComponent, ConfigExpression
 from monai.bundle.reference_resolver import ReferenceResolver
 
 import monai_xrgan
-from monai_xrgan.bundle.demo import REPO_BUNDLES
+from monai_xrgan.utils.bundles import REPO_BUNDLES
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["REQUIRED_FILES", "REQUIRED_IDS", "SCHEMA", "further_inputs", "verify_bundle"]
@@ -45,7 +45,6 @@ _BASES = ("train.json", "inference.json")
 _EVALUATE_CHAIN = ("train.json", "evaluate.json")
 
 
-
 def further_inputs(metadata: dict) -> dict[str, torch.Tensor]:
     """Example values of ``network_def``'s further forward arguments: the ``network_data_format`` inputs after the
     first (e.g. a diffusion model's ``timesteps``), by name, of their ``spatial_shape``, ``dtype`` and
@@ -54,9 +53,14 @@ def further_inputs(metadata: dict) -> dict[str, torch.Tensor]:
     for name, spec in list(metadata["network_data_format"]["inputs"].items())[1:]:
         dtype, shape = getattr(torch, spec["dtype"]), [int(s) for s in spec["spatial_shape"]]
         low, high = spec.get("value_range", (0, 1))
-        value = torch.rand(shape) * (high - low) + low if dtype.is_floating_point else torch.randint(int(low), int(high) + 1, shape)
+        value = (
+            torch.rand(shape) * (high - low) + low
+            if dtype.is_floating_point
+            else torch.randint(int(low), int(high) + 1, shape)
+        )
         values[name] = value.to(dtype)
     return values
+
 
 def _parser(files: list[Path], meta: Path) -> ConfigParser:
     parser = ConfigParser()
@@ -86,7 +90,9 @@ def _pinned_monai_version() -> str | None:
     return None
 
 
-def verify_bundle(bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCHEMA, log: Callable[[str], None] = print) -> None:
+def verify_bundle(
+    bundle_dir: str | os.PathLike, schema: str | os.PathLike = SCHEMA, log: Callable[[str], None] = print
+) -> None:
     """Run every check on one bundle; raise :class:`ConfigError` naming the first failed check.
 
     Checks: required files; ``metadata.json`` against ``schema`` (``monai.bundle.verify_metadata``); the

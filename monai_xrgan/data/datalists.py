@@ -54,7 +54,7 @@ def load_datalist(
     for i, item in enumerate(content[split]):
         where = f"{path}: {split}[{i}]"
         if not isinstance(item, dict):
-            raise ConfigError(f"{where} must be an object like {{\"image\": \"path\"}}, got {type(item).__name__}.")
+            raise ConfigError(f'{where} must be an object like {{"image": "path"}}, got {type(item).__name__}.')
         missing = [k for k in keys if k not in item]
         if missing:
             raise ConfigError(f"{where} has no {missing}; every '{split}' item needs keys {list(keys)}.")

@@ -6,14 +6,15 @@ import json
 import os
 import platform
 import shlex
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monai_xrgan.bundle.demo import bundle_command
 from monai_xrgan.evaluation.figures import plot_claims
 from monai_xrgan.evaluation.report import ClaimSpec, build_report, write_report
+from monai_xrgan.utils.bundles import bundle_run_args
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 from monai_xrgan.utils.launch import run_module
 
@@ -24,7 +25,7 @@ CARD_BEGIN, CARD_END = "<!-- reproduce:begin -->", "<!-- reproduce:end -->"
 #: the demo data of every seed is generated with this seed, so all seeds share one held-out test split
 DATA_SEED = 0
 #: the first ``run`` item of every bundle's train.json: writes the demo data when there is none
-_DEMO_DATA = "$monai_xrgan.data.demo.ensure_demo_data(@dataset_dir, @demo_task, datalist=@datalist, size=@image_size, seed=@seed)"
+_DEMO_DATA = "$monai_xrgan.demo.datasets.ensure_demo_data(@dataset_dir, @demo_task, datalist=@datalist, size=@image_size, seed=@seed)"
 
 
 class StepFailedError(RuntimeError):
@@ -131,12 +132,12 @@ class SeedRun:
     def _execute(self, step: str, configs: Sequence[str], overrides: Sequence[str], arm: str) -> None:
         log_path = self.root / "logs" / f"{step}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = bundle_command(self.bundle, configs, overrides)
+        args = bundle_run_args(self.bundle, configs, overrides)
         self.progress(arm, f"{step} ({', '.join(configs)}) ...")
         start = time.perf_counter()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        log_path.write_text(shlex.join(command) + "\n\n", encoding="utf-8")
-        code = run_module("monai.bundle", command[3:], env=env, log_path=log_path).returncode
+        log_path.write_text(shlex.join([sys.executable, "-m", "monai.bundle", *args]) + "\n\n", encoding="utf-8")
+        code = run_module("monai.bundle", args, env=env, log_path=log_path).returncode
         seconds = time.perf_counter() - start
         if code != 0:
             tail = "".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-25:])

@@ -9,7 +9,7 @@ from typing import Any
 from ignite.engine import Engine, Events
 from torch.utils.tensorboard import SummaryWriter
 
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.visualize import image_grid
 
 __all__ = ["ImageGridHandler"]

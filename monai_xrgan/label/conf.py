@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monai_xrgan.bundle import REPO_BUNDLES
 from monai_xrgan.label.registry import SERVED_BUNDLES, ServedBundle
+from monai_xrgan.utils.bundles import REPO_BUNDLES
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = ["BundleToServe", "bundle_search_path", "bundles_to_serve"]

@@ -1,5 +1,5 @@
 """Metrics shared by the bundles: image similarity and classification reports (GAN-train / GAN-test, which train
-classifiers, are in :mod:`monai_xrgan.metrics.gan_scores`)."""
+classifiers, are in :mod:`monai_xrgan.workflows.gan_scores`)."""
 
 from monai_xrgan.metrics.classification import (
     ClassificationReportHandler,

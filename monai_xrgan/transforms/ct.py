@@ -48,7 +48,7 @@ from monai.transforms import LoadImage, MapTransform, Orientation, Transform
 from monai.utils import ImageMetaKey, MetaKeys
 from pydicom.uid import ExplicitVRLittleEndian
 
-from monai_xrgan.data.ct_io import write_ct_nifti
+from monai_xrgan.io.ct import write_ct_nifti
 from monai_xrgan.transforms.xray import XRayToModelRange, XRayToModelRanged
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line
 

@@ -6,14 +6,14 @@ line integral along the antero-posterior axis (sum x voxel spacing) -> Beer-Lamb
 is one vectorised torch expression per step (a 256^3 volume projects to a 256^2 DRR in about 0.15 s on 2 CPU cores).
 
 Geometry: volumes are ``(1, X, Y, Z)`` in the order :class:`~monai_xrgan.transforms.LoadCT` returns by default and
-the phantoms of :mod:`monai_xrgan.data.ct_phantoms` use (``X`` from the patient's right to left, ``Y`` from anterior
+the phantoms of :mod:`monai_xrgan.demo.ct_phantoms` use (``X`` from the patient's right to left, ``Y`` from anterior
 to posterior, ``Z`` from inferior to superior). The beam runs along ``Y`` and the DRR is a ``(1, W, H)`` image in
 MONAI's ``(x, y)`` order: ``x`` follows ``X`` (the patient's right on the viewer's left, the PA display) and ``y``
 runs from the head down (``Z`` reversed), so that :class:`~monai_xrgan.transforms.SaveXRay` or
-:func:`monai_xrgan.data.io.write_png` (of ``image[0].T``) show it the right way up.
+:func:`monai_xrgan.io.xray.write_png` (of ``image[0].T``) show it the right way up.
 
 Nodules (:class:`RandInsertNoduled`, :func:`insert_random_nodule`) are drawn with
-:func:`monai_xrgan.data.ct_phantoms.insert_nodule` inside the lungs, away from the pleura; their centre (voxels) is
+:func:`monai_xrgan.transforms.nodules.insert_nodule` inside the lungs, away from the pleura; their centre (voxels) is
 returned with the data, and :class:`ProjectDRRd` turns it into the DRR pixel where the nodule projects.
 """
 
@@ -31,7 +31,7 @@ from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.transforms import MapTransform, Randomizable, Transform
 
-from monai_xrgan.data.ct_phantoms import insert_nodule
+from monai_xrgan.transforms.nodules import insert_nodule
 from monai_xrgan.utils.errors import ConfigError, InputFileError
 
 __all__ = [

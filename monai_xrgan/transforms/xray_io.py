@@ -17,7 +17,7 @@ from monai.data import FolderLayout, MetaTensor, NibabelWriter
 from monai.data.utils import affine_to_spacing
 from monai.transforms import MapTransform, Transform
 
-from monai_xrgan.data.io import SOP_CLASS_UIDS, write_dicom, write_png
+from monai_xrgan.io.xray import SOP_CLASS_UIDS, write_dicom, write_png
 from monai_xrgan.transforms.xray import XRayMeta
 from monai_xrgan.utils.errors import ConfigError, InputFileError
 from monai_xrgan.utils.files import OutputWriteError, ensure_output_dir
@@ -45,7 +45,7 @@ class SaveXRay(Transform):
 
     - PNG/JPEG/BMP/TIFF → PNG with the input's bit depth (8 or 16) and intensity range, right way up;
     - NIfTI → NIfTI with the image's affine and the input's intensity range (float32);
-    - DICOM → a derived DICOM (:func:`monai_xrgan.data.io.write_dicom` with the source header) with the source's
+    - DICOM → a derived DICOM (:func:`monai_xrgan.io.xray.write_dicom` with the source header) with the source's
       patient/study identifiers, modality (CR or DX, otherwise CR), photometric interpretation (MONOCHROME1 is
       re-inverted), bits stored and pixel spacing (rescaled if the output size differs), a new SOP instance UID,
       a full-range window and ``DerivationDescription``.

@@ -14,8 +14,16 @@ import torch
 
 from monai_xrgan.utils.errors import UserInputError
 
-__all__ = ["FAULT_ENV", "OutputWriteError", "atomic_write", "atomic_torch_save", "ensure_output_dir", "is_temporary",
-           "remove_temporaries", "fault_point"]
+__all__ = [
+    "FAULT_ENV",
+    "OutputWriteError",
+    "atomic_write",
+    "atomic_torch_save",
+    "ensure_output_dir",
+    "is_temporary",
+    "remove_temporaries",
+    "fault_point",
+]
 
 #: test hook: ``MONAI_XRGAN_FAULT=<point>`` kills the process with SIGKILL when it reaches ``<point>`` (e.g.
 #: ``checkpoint_write:2``, half-way through writing the epoch-2 checkpoint), so tests can kill at a known moment
@@ -75,8 +83,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], Any], faul
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise OutputWriteError(f"{path}: cannot be written ({type(e).__name__}: {e.strerror or e}); free disk space "
-                               "or choose a writable folder (the previous file, if any, is unchanged).") from e
+        raise OutputWriteError(
+            f"{path}: cannot be written ({type(e).__name__}: {e.strerror or e}); free disk space "
+            "or choose a writable folder (the previous file, if any, is unchanged)."
+        ) from e
     _fsync_folder(path.parent)
     return path
 
@@ -107,9 +117,11 @@ def ensure_output_dir(path: str | os.PathLike, key: str, create: bool = True) ->
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputWriteError(f"{path}: cannot create the folder of config `{key}` ({e.strerror or e}); "
-                               "choose a writable path.") from e
+        raise OutputWriteError(
+            f"{path}: cannot create the folder of config `{key}` ({e.strerror or e}); choose a writable path."
+        ) from e
     if not os.access(path, os.W_OK | os.X_OK):
-        raise OutputWriteError(f"{path}: the folder of config `{key}` is not writable; choose a writable path "
-                               "or change its permissions.")
+        raise OutputWriteError(
+            f"{path}: the folder of config `{key}` is not writable; choose a writable path or change its permissions."
+        )
     return path

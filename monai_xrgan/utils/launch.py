@@ -27,7 +27,9 @@ __all__ = ["PRELOAD", "run_module"]
 PRELOAD = ["torch", "ignite.engine", "monai.bundle", "monai.engines", "monai.handlers", "monai_xrgan.bundle",
            "monai_xrgan.engines", "monai_xrgan.handlers", "monai_xrgan.transforms", "monai_xrgan.workflows"]  # fmt: skip
 
-_context = multiprocessing.get_context("forkserver") if "forkserver" in multiprocessing.get_all_start_methods() else None
+_context = (
+    multiprocessing.get_context("forkserver") if "forkserver" in multiprocessing.get_all_start_methods() else None
+)
 
 
 def _fork_server_is_safe() -> bool:

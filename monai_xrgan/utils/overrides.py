@@ -29,7 +29,7 @@ _POSITIVE_FLOATS = ("learning_rate", "lr")
 def command_line_overrides(argv: Sequence[str]) -> dict[str, Any]:
     """``{key: value}`` of the ``--key value`` / ``--key=value`` arguments after ``run`` (values as Python literals
     where they parse, as Fire reads them, else strings)."""
-    args = list(argv[list(argv).index("run") + 1:]) if "run" in argv else list(argv)
+    args = list(argv[list(argv).index("run") + 1 :]) if "run" in argv else list(argv)
     pairs: dict[str, Any] = {}
     i = 0
     while i < len(args):
@@ -80,8 +80,9 @@ def check_overrides(config_files: Sequence[str] | str, overrides: Mapping[str, A
             siblings = [i for i in known if i.rpartition("#")[0] == parent]
             close = difflib.get_close_matches(key, siblings or list(known), n=1, cutoff=0.6)
             hint = f"did you mean --{close[0]}?" if close else "see the bundle's configs for the keys they define."
-            raise ConfigError(f"--{key}: no config of {files[0].parent} defines `{key}`, so it would be ignored; "
-                              f"{hint}")
+            raise ConfigError(
+                f"--{key}: no config of {files[0].parent} defines `{key}`, so it would be ignored; {hint}"
+            )
         _check_value(key.rpartition("#")[2], value)
 
 

@@ -18,7 +18,7 @@ from monai.inferers import Inferer
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.metrics.classification import classification_report, resolve_class_names

@@ -13,7 +13,7 @@ from monai.inferers import Inferer
 from torch import nn
 
 from monai_xrgan.data.datalists import load_datalist
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError

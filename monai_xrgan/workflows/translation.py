@@ -29,10 +29,10 @@ from monai.data import DataLoader, Dataset
 from monai.transforms import Resized
 from torch import nn
 
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.metrics.classification import resolve_class_index, resolve_class_names
-from monai_xrgan.metrics.gan_scores import classifier_reports, gan_train_test
+from monai_xrgan.workflows.gan_scores import classifier_reports, gan_train_test
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 from monai_xrgan.visualize import image_grid
@@ -209,7 +209,7 @@ def evaluate_translation(
 ) -> dict[str, Any]:
     """Score a trained multi-domain generator on real images with domain labels.
 
-    1. GAN-train / GAN-test (:func:`~monai_xrgan.metrics.gan_scores.gan_train_test`): the generated training set is
+    1. GAN-train / GAN-test (:func:`~monai_xrgan.workflows.gan_scores.gan_train_test`): the generated training set is
        every real training image translated into every domain, its own included (:func:`translations_to_every_domain`;
        the identity then scores chance, see the module docstring), the generated test set the same for the real
        test images.

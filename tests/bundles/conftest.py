@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 
 @pytest.fixture(scope="session")

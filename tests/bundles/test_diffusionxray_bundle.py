@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 from helpers.bundles import TINY, run_bundle
 

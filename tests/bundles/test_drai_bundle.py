@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 from helpers.bundles import run_bundle
 

@@ -24,7 +24,7 @@ from monai.bundle import ConfigParser
 from monai.networks.utils import convert_to_onnx, convert_to_torchscript
 
 from monai_xrgan.bundle import download_bundle, pack_bundle, sha256_of, verify_bundle
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 from monai_xrgan.handlers import TrainingCheckpointer, loss_items
 from monai_xrgan.handlers.checkpoint import training_networks
 from monai_xrgan.utils.errors import ConfigError, InputFileError

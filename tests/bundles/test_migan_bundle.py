@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from monai_xrgan.data.demo import make_demo_dataset
-from monai_xrgan.data.io import write_png
+from monai_xrgan.demo.datasets import make_demo_dataset
+from monai_xrgan.io.xray import write_png
 
 from helpers.bundles import TINY as TINY_SETTINGS
 from helpers.bundles import check_resume_after_crash, run_bundle

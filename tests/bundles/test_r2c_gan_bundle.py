@@ -12,7 +12,7 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from monai_xrgan.bundle import REPO_BUNDLES
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 from helpers.bundles import check_resume_after_crash, run_bundle
 

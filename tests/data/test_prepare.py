@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.data.ct_io import write_ct_dicom_series
-from monai_xrgan.data.io import write_dicom, write_png
+from monai_xrgan.io.ct import write_ct_dicom_series
+from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.data.prepare import prepare_dataset
 from monai_xrgan.data.prepare.__main__ import main
 from monai_xrgan.data.prepare.cc_ccii import grey_to_hu

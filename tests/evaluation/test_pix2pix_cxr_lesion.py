@@ -7,7 +7,7 @@ import pytest
 from monai.bundle import ConfigParser
 from PIL import Image
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 from helpers.bundles import BUNDLES, TINY
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from monai_xrgan.bundle import REPO_BUNDLES
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.label.conf import BundleToServe
 from monai_xrgan.label.registry import SERVED_BUNDLES
 

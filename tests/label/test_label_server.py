@@ -23,7 +23,7 @@ import pytest
 from monai.transforms import LoadImage
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 from monai_xrgan.label import APP_DIR
 from monai_xrgan.label.registry import SERVED_BUNDLES
 

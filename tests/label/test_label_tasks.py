@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from monai_xrgan.data.io import write_dicom
+from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.label.conf import BundleToServe
 from monai_xrgan.label.registry import KINDS, ServedBundle
 from monai_xrgan.utils.errors import ConfigError, MissingInputError

@@ -11,7 +11,7 @@ import pytest
 
 from monai_xrgan.bundle import download_bundle, pack_bundle, sha256_of
 from monai_xrgan.bundle.archive import check_archive_size
-from monai_xrgan.bundle.demo import REPO_BUNDLES
+from monai_xrgan.utils.bundles import REPO_BUNDLES
 from monai_xrgan.utils.errors import InputFileError
 
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 
 from helpers.bundles import TINY, run_bundle
 

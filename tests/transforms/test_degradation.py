@@ -6,7 +6,7 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_xrgan.data.phantoms import synthetic_chest_xray
+from monai_xrgan.demo.phantoms import synthetic_chest_xray
 from monai_xrgan.transforms.degradation import (
     DEGRADATIONS,
     SEVERITY_LEVELS,

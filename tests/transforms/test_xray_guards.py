@@ -10,7 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from monai_xrgan.data.io import write_dicom
+from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.transforms import XRAY_MODALITIES, LoadXRay, XRayPreprocessd
 from monai_xrgan.utils.errors import InputFileError, find_user_error
 

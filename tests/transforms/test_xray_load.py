@@ -15,7 +15,7 @@ from monai.data import PILReader
 from monai.transforms import LoadImage
 from PIL import Image
 
-from monai_xrgan.data.io import write_dicom, write_png
+from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.transforms import LoadXRay, LoadXRayd, XRayDicomReader, XRayMeta
 
 H, W = 80, 96  # rows, columns: non-square on purpose

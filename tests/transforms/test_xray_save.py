@@ -13,7 +13,7 @@ from monai.data import DataLoader, Dataset, decollate_batch
 from monai.transforms import Compose, Invertd
 from PIL import Image
 
-from monai_xrgan.data.io import write_dicom, write_png
+from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.transforms import (
     LoadXRay,
     SaveXRayd,

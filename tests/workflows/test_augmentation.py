@@ -7,7 +7,7 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_xrgan.data.io import write_png
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 from monai_xrgan.workflows import (
     EpochMetricHistory,

@@ -10,8 +10,8 @@ from PIL import Image
 from torch.utils.data import default_collate
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.data.demo import make_demo_dataset
-from monai_xrgan.data.io import write_png
+from monai_xrgan.demo.datasets import make_demo_dataset
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
 from monai_xrgan.networks.drai import DRAIEncoder, DRAIGenerator
 from monai_xrgan.transforms import XRayPreprocessd

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from monai_xrgan.data.ct_io import write_ct_nifti
 from monai_xrgan.data.prepare.common import (
     find_dir,
     image_files,
@@ -31,6 +30,7 @@ from monai_xrgan.data.prepare.common import (
     split_items,
     unreadable,
 )
+from monai_xrgan.io.ct import write_ct_nifti
 from monai_xrgan.utils.errors import InputFileError, MissingInputError
 
 __all__ = ["prepare", "LAYOUT", "CLASS_TO_DOMAIN", "grey_to_hu"]

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.data.io import write_png
 from monai_xrgan.data.prepare.common import relative, require_dir, split_items, unreadable
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.utils.errors import InputFileError, MissingInputError
 
 __all__ = ["prepare", "LAYOUT", "read_img", "read_nodule_list", "SIZE", "PIXEL_MM"]

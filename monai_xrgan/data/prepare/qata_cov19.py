@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from monai_xrgan.data.io import write_png
 from monai_xrgan.data.prepare.common import find_dir, image_files, relative, require_dir, split_items, unreadable
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.transforms.degradation import RandDegradation
 from monai_xrgan.transforms.xray import LoadXRay
 from monai_xrgan.utils.errors import MissingInputError, UserInputError

@@ -6,8 +6,8 @@ import importlib
 import json
 from pathlib import Path
 
-from monai_xrgan.bundle.demo import REPO_BUNDLES
 from monai_xrgan.evaluation.runner import Experiment
+from monai_xrgan.utils.bundles import REPO_BUNDLES
 from monai_xrgan.utils.errors import ConfigError
 
 __all__ = ["BUNDLES", "experiment_for"]

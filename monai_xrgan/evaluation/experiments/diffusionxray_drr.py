@@ -382,10 +382,24 @@ def make_figures(runs: list[SeedRun], report: dict, report_dir: Path) -> list[Pa
     written.append(_grid(runs[0], "test", {"LQ (lq_input)": "lq", "HQ": "hq"},
                          report_dir / "samples_lq_restored_hq.png",
                          "held-out test pairs: LQ | restored | HQ"))  # fmt: skip
-    written.append(_grid(runs[0], "test_drr", {"LQ with nodule": "image", "HQ": "hq", "LQ without it": "clean"},
-                         report_dir / "samples_drr_restored.png", "held-out nodule images (same phantom as training)"))
-    written.append(_grid(runs[0], "test_drr_ood", {"DRR with nodule": "image", "DRR without it": "clean"},
-                         report_dir / "samples_drr_ood_restored.png", "out of distribution: CT DRRs with a nodule"))
+    written.append(
+        _grid(
+            runs[0],
+            "test_drr",
+            {"LQ with nodule": "image", "HQ": "hq", "LQ without it": "clean"},
+            report_dir / "samples_drr_restored.png",
+            "held-out nodule images (same phantom as training)",
+        )
+    )
+    written.append(
+        _grid(
+            runs[0],
+            "test_drr_ood",
+            {"DRR with nodule": "image", "DRR without it": "clean"},
+            report_dir / "samples_drr_ood_restored.png",
+            "out of distribution: CT DRRs with a nodule",
+        )
+    )
     written.append(_stage_one_grid(runs[0], report_dir / "samples_stage1_lq.png"))
     written.append(_cnr_scatter(report, report_dir / "nodule_cnr_scatter.png"))
     return written

@@ -203,8 +203,18 @@ EXPERIMENT = Experiment(
     run_seed=run_seed,
     figures=make_figures,
     defaults=(
-        "--num_threads", "1", "--num_workers", "0", "--base_channels", "16", "--max_epochs", "20",
-        "--classifier_epochs", "20", "--classifier_lr", "0.001",
+        "--num_threads",
+        "1",
+        "--num_workers",
+        "0",
+        "--base_channels",
+        "16",
+        "--max_epochs",
+        "20",
+        "--classifier_epochs",
+        "20",
+        "--classifier_lr",
+        "0.001",
     ),  # fmt: skip
     notes=(
         "Demo-scale settings (to fit 10 CPU-minutes per seed on 2 cores; one torch thread per step, which on "

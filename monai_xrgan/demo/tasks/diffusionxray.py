@@ -4,7 +4,7 @@ Everything is written at the model's size ``size`` (radiographs are rendered at 
 phantom's minimum, and area-averaged down). Datalist lists (paths relative to the dataset folder):
 
 * ``training``, ``validation``, ``test``: ``{"lq", "hq", "finding"}`` pairs of one phantom patient: ``hq`` a sharp
-  radiograph (:func:`~monai_xrgan.data.phantoms.render_chest_xray`), ``lq`` the same patient and finding rendered
+  radiograph (:func:`~monai_xrgan.demo.phantoms.render_chest_xray`), ``lq`` the same patient and finding rendered
   DRR-like: a Gaussian blur of ``lq_blur_mm`` (in mm of the 400 mm field, so it matters at any size; it also wipes
   out the fine lung texture), no quantum noise, flatter contrast (display gamma x ``LQ_CONTRAST``). They stand in
   for the LQ partners that stage 1 (DDPM-LQ or MUNIT-LQ) makes from real HQ radiographs. Findings alternate between
@@ -31,11 +31,11 @@ import numpy as np
 import torch
 from monai.transforms import Resize
 
-from monai_xrgan.data.ct_io import write_ct_nifti
-from monai_xrgan.data.ct_phantoms import MIN_SIZE as CT_MIN_SIZE
-from monai_xrgan.data.ct_phantoms import synthetic_ct
-from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, register_task
-from monai_xrgan.data.phantoms import MAX_SIZE, MIN_SIZE, render_chest_xray
+from monai_xrgan.demo.ct_phantoms import MIN_SIZE as CT_MIN_SIZE
+from monai_xrgan.demo.ct_phantoms import synthetic_ct
+from monai_xrgan.demo.phantoms import MAX_SIZE, MIN_SIZE, render_chest_xray
+from monai_xrgan.demo.tasks.base import DemoTask, DemoWriter, check_count, register_task
+from monai_xrgan.io.ct import write_ct_nifti
 from monai_xrgan.transforms.drr import ProjectDRR, insert_random_nodule
 from monai_xrgan.utils.errors import ConfigError
 

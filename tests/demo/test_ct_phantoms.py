@@ -1,4 +1,4 @@
-"""Tests of the synthetic thorax CT phantoms (monai_xrgan.data.ct_phantoms)."""
+"""Tests of the synthetic thorax CT phantoms (monai_xrgan.demo.ct_phantoms)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_xrgan.data import ct_phantoms
-from monai_xrgan.data.ct_phantoms import (
+from monai_xrgan.demo import ct_phantoms
+from monai_xrgan.demo.ct_phantoms import (
     FINDINGS,
     TISSUE_LABELS,
     Thorax,
-    insert_nodule,
     make_ct_montage,
     phantom_affine,
     render_ct,
@@ -139,8 +138,14 @@ def test_viral_pneumonia_is_diffuse_and_bilateral(volumes):
 @pytest.mark.parametrize("diameter, density, margin", [(12.0, 40.0, 0.5), (20.0, -60.0, 2.0)])
 def test_nodule_is_configurable_and_located(diameter, density, margin):
     volume, info = synthetic_ct(
-        5, 96, "nodule", return_info=True, noise_hu=0.0,
-        nodule_diameter_mm=diameter, nodule_density_hu=density, nodule_margin_mm=margin,
+        5,
+        96,
+        "nodule",
+        return_info=True,
+        noise_hu=0.0,
+        nodule_diameter_mm=diameter,
+        nodule_density_hu=density,
+        nodule_margin_mm=margin,
     )
     centre = np.array(info["nodule_center_voxel"])
     voxel = tuple(int(round(c)) for c in centre)
@@ -190,19 +195,6 @@ def test_bad_arguments_raise_config_errors():
         Thorax(body_width=3.0)
     with pytest.raises(ConfigError, match="anatomy"):
         render_ct("patient", 32)
-
-
-def test_insert_nodule_composites_inside_the_mask():
-    volume = np.full((40, 40, 40), -900.0, dtype=np.float32)
-    within = np.zeros(volume.shape, dtype=bool)
-    within[:, :, :20] = True
-    out, occupancy = insert_nodule(volume, (2.0, 2.0, 2.0), (20, 20, 19.5), 16.0, 30.0, margin_mm=0.5, within=within)
-    assert abs(out[20, 20, 18] - 30.0) < 5 and out[20, 20, 22] == -900.0  # the mask cuts the sphere
-    assert out[5, 5, 5] == -900.0 and occupancy.max() <= 1.0
-    np.testing.assert_array_equal(volume, -900.0)  # the input is not modified
-    lobulated, _ = insert_nodule(volume, (2.0,) * 3, (20, 20, 20), 16.0, 30.0, lobulation=0.3,
-                                 rng=np.random.default_rng(0))
-    assert (lobulated != -900.0).any()
 
 
 def test_montage_command(tmp_path):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import main, make_demo_dataset
-from monai_xrgan.data.demo_tasks.base import DemoWriter
-from monai_xrgan.data.demo_tasks.drai import DRAI_FINDINGS, STYLE_FACTORS, STYLE_RANGES, _styled_patient
-from monai_xrgan.data.phantoms import Acquisition, Anatomy, render_chest_xray
+from monai_xrgan.demo.datasets import main, make_demo_dataset
+from monai_xrgan.demo.phantoms import Acquisition, Anatomy, render_chest_xray
+from monai_xrgan.demo.tasks.base import DemoWriter
+from monai_xrgan.demo.tasks.drai import DRAI_FINDINGS, STYLE_FACTORS, STYLE_RANGES, _styled_patient
 from monai_xrgan.utils.errors import ConfigError
 
 COUNTS = {"num_train_per_class": 3, "num_val_per_class": 1, "num_test_per_class": 2}

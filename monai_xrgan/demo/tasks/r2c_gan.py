@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
-from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, register_task
-from monai_xrgan.data.phantoms import render_chest_xray
+from monai_xrgan.demo.phantoms import render_chest_xray
+from monai_xrgan.demo.tasks.base import DemoTask, DemoWriter, check_count, register_task
 from monai_xrgan.transforms.degradation import SEVERITY_LEVELS, RandDegradation
 from monai_xrgan.utils.errors import ConfigError
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import make_demo_dataset
+from monai_xrgan.demo.datasets import make_demo_dataset
 from monai_xrgan.utils.errors import ConfigError
 
 

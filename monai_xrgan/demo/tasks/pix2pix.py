@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, register_task
-from monai_xrgan.data.phantoms import render_chest_xray
+from monai_xrgan.demo.phantoms import render_chest_xray
+from monai_xrgan.demo.tasks.base import DemoTask, DemoWriter, check_count, register_task
 
 __all__ = ["OPACITY_THRESHOLD", "PIX2PIX_LABELS", "PIX2PIX_MASK_LABELS"]
 
@@ -76,8 +76,12 @@ def _build_pix2pix(
                 anatomy, acquisition, finding_rngs = writer.patient(patient_seed)
                 finding = name if label < 2 else ("covid_severe" if i % 2 else "covid_mild")
                 image = render_chest_xray(anatomy, writer.size, finding, acquisition, next(finding_rngs))
-                items.append({"image": writer.write(f"classification/{folder}/{name}_{i:04d}", image, patient_seed,
-                                                    finding), "label": label})
+                items.append(
+                    {
+                        "image": writer.write(f"classification/{folder}/{name}_{i:04d}", image, patient_seed, finding),
+                        "label": label,
+                    }
+                )
         content[key] = items
     return content
 

@@ -1,10 +1,10 @@
 """Write deterministic demo datasets (synthetic chest radiographs) with a MONAI Decathlon-style datalist.
 
-``python -m monai_xrgan.data.demo --task pix2pix --out DIR`` writes the images under ``DIR`` and
+``python -m monai_xrgan.demo --task pix2pix --out DIR`` writes the images under ``DIR`` and
 ``DIR/datalist.json`` (paths relative to ``DIR``). Bundles call :func:`ensure_demo_data`, which generates the demo
 data on first use and otherwise leaves a user's dataset alone.
 
-Tasks live in :mod:`monai_xrgan.data.demo_tasks`, one module each with its own command-line options: a new
+Tasks live in :mod:`monai_xrgan.demo.tasks`, one module each with its own command-line options: a new
 method adds a module there without touching the others.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.data.demo_tasks import COMMON_DEFAULTS, FORMATS, TASKS, DemoTask, DemoWriter, check_count
+from monai_xrgan.demo.tasks import COMMON_DEFAULTS, FORMATS, TASKS, DemoTask, DemoWriter, check_count
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = ["DATALIST_NAME", "MARKER_NAME", "make_demo_dataset", "ensure_demo_data", "main"]
@@ -75,7 +75,7 @@ def make_demo_dataset(task: str, out_dir: str | os.PathLike, **options: Any) -> 
     content = spec.build(writer, **task_options)
     datalist = {
         "name": f"monai_xrgan demo: {task}",
-        "description": f"Synthetic phantom chest radiographs (monai_xrgan.data.phantoms): {spec.description}.",
+        "description": f"Synthetic phantom chest radiographs (monai_xrgan.demo.phantoms): {spec.description}.",
         "task": task,
         "image_size": common["size"],
         "seed": common["seed"],
@@ -128,7 +128,7 @@ def ensure_demo_data(
 
 def _parser(task: DemoTask | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m monai_xrgan.data.demo",
+        prog="python -m monai_xrgan.demo",
         description="Write a deterministic synthetic demo dataset and its MONAI datalist JSON.",
         epilog="tasks: " + "; ".join(f"{t.name}: {t.description}" for t in TASKS.values()),
     )
@@ -140,14 +140,19 @@ def _parser(task: DemoTask | None) -> argparse.ArgumentParser:
     if task is not None:
         group = parser.add_argument_group(f"{task.name} options")
         for name, (default, help_text) in task.options.items():
-            group.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
-                               help=f"{help_text} (default {default})")
+            group.add_argument(
+                f"--{name.replace('_', '-')}",
+                dest=name,
+                type=type(default),
+                default=default,
+                help=f"{help_text} (default {default})",
+            )
     return parser
 
 
 def main(argv: list[str] | None = None) -> Path:
     """Command-line entry point: parse ``--task`` first, then that task's own options."""
-    pre = argparse.ArgumentParser(prog="python -m monai_xrgan.data.demo", add_help=False)
+    pre = argparse.ArgumentParser(prog="python -m monai_xrgan.demo", add_help=False)
     pre.add_argument("--task", choices=sorted(TASKS))
     known, _ = pre.parse_known_args(argv)
     args = vars(_parser(TASKS.get(known.task)).parse_args(argv))
@@ -155,7 +160,3 @@ def main(argv: list[str] | None = None) -> Path:
     path = make_demo_dataset(task, out, **args)
     print(f"datalist: {path}")
     return path
-
-
-if __name__ == "__main__":
-    main()

@@ -9,8 +9,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import main, make_demo_dataset
-from monai_xrgan.data.demo_tasks import TASKS
+from monai_xrgan.demo.datasets import main, make_demo_dataset
+from monai_xrgan.demo.tasks import TASKS
 from monai_xrgan.utils.errors import ConfigError
 
 TINY = {"size": 64, "num_train_lq": 4, "num_train_hq": 3, "num_val": 2, "num_test": 4}

@@ -7,7 +7,7 @@ A new method adds a module here that builds its dataset through a :class:`DemoWr
 import importlib
 import pkgutil
 
-from monai_xrgan.data.demo_tasks.base import (
+from monai_xrgan.demo.tasks.base import (
     COMMON_DEFAULTS,
     FORMATS,
     TASKS,

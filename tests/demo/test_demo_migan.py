@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.data.demo import make_demo_dataset
-from monai_xrgan.data.demo_tasks import migan
+from monai_xrgan.demo.datasets import make_demo_dataset
+from monai_xrgan.demo.tasks import migan
 from monai_xrgan.transforms import LoadCTSliced
 from monai_xrgan.transforms.ct import lung_slice_indices
 from monai_xrgan.utils.errors import ConfigError

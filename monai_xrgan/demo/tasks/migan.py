@@ -3,7 +3,7 @@ slice-level datalist whose items carry their domain index.
 
 Domains, in the order of the generator's one-hot condition: ``0`` normal, ``1`` viral pneumonia, ``2`` mild
 COVID-19 and, with ``num_domains=4``, ``3`` severe COVID-19 (the paper's single-attribute tests). Every volume is a
-different patient (:func:`~monai_xrgan.data.ct_phantoms.synthetic_ct`), so domains are unpaired as in real data, and
+different patient (:func:`~monai_xrgan.demo.ct_phantoms.synthetic_ct`), so domains are unpaired as in real data, and
 mild COVID-19 is scarce in the training split (``num_train_mild`` volumes against ``num_train`` for the others): the
 imbalance that MI-GAN's key migration branch and the augmentation experiment address. The defaults give the
 experiment of ``python -m monai_xrgan.bundle reproduce migan_ct`` three test patients per domain and two scarce
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.data.ct_io import write_ct_dicom_series, write_ct_nifti
-from monai_xrgan.data.ct_phantoms import MAX_SIZE, MIN_SIZE, phantom_affine, synthetic_ct
-from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, register_task
+from monai_xrgan.demo.ct_phantoms import MAX_SIZE, MIN_SIZE, phantom_affine, synthetic_ct
+from monai_xrgan.demo.tasks.base import DemoTask, DemoWriter, check_count, register_task
+from monai_xrgan.io.ct import write_ct_dicom_series, write_ct_nifti
 from monai_xrgan.transforms.ct import lung_slice_indices
 from monai_xrgan.utils.errors import ConfigError
 

@@ -11,7 +11,7 @@ Image coordinates are ``(H, W)`` rows first, head at row 0, patient's right on t
 usual PA display), so the heart lies right of the image centre and the right hemidiaphragm (image left)
 is the higher one. Normalised coordinates span ``[-1, 1]`` over a 400 mm field of view.
 
-Run ``python -m monai_xrgan.data.phantoms --montage docs/images/phantom_montage.png`` for a preview grid.
+Run ``python -m monai_xrgan.demo.phantoms --montage docs/images/phantom_montage.png`` for a preview grid.
 """
 
 from __future__ import annotations
@@ -867,7 +867,7 @@ def make_montage(path: str | os.PathLike, seeds: tuple[int, ...] = (0, 1), size:
     """
     from PIL import Image, ImageDraw
 
-    from monai_xrgan.data.io import write_png
+    from monai_xrgan.io.xray import write_png
 
     size = _check_size(size)
     gap, strip = 4, (16 if labels else 0)

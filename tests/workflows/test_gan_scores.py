@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from monai_xrgan.metrics import gan_scores
 from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.workflows import gan_scores
 
 
 def _set(name: str, count: int = 3) -> list[dict]:
@@ -29,7 +29,12 @@ def test_gan_train_trains_on_generated_and_gan_test_tests_on_generated(monkeypat
     settings = {"arch": "resnet18", "image_size": 32, "epochs": 2, "seed": 5, "device": "cpu", "num_workers": 0,
                 "preprocessing": None}  # fmt: skip
     scores = gan_scores.gan_train_test(
-        _set("real_train"), _set("gen_train"), _set("real_test", 4), _set("gen_test", 5), ["a", "b", "c"], "c",
+        _set("real_train"),
+        _set("gen_train"),
+        _set("real_test", 4),
+        _set("gen_test", 5),
+        ["a", "b", "c"],
+        "c",
         **settings,
     )
     assert trained_with == [settings, settings]  # same architecture, schedule and seed for both classifiers

@@ -1,4 +1,4 @@
-"""Tests of the CT volume writers (monai_xrgan.data.ct_io): NIfTI and DICOM CT series."""
+"""Tests of the CT volume writers (monai_xrgan.io.ct): NIfTI and DICOM CT series."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pydicom
 import pytest
 from pydicom.pixels import apply_modality_lut
 
-from monai_xrgan.data.ct_io import CT_IMAGE_STORAGE, write_ct_dicom_series, write_ct_nifti
-from monai_xrgan.data.ct_phantoms import phantom_affine, synthetic_ct
+from monai_xrgan.demo.ct_phantoms import phantom_affine, synthetic_ct
+from monai_xrgan.io.ct import CT_IMAGE_STORAGE, write_ct_dicom_series, write_ct_nifti
 from monai_xrgan.utils.errors import ConfigError
 
 SHAPE = (40, 36, 32)
@@ -81,8 +81,9 @@ def test_dicom_series_is_deterministic_when_asked(tmp_path, phantom):
 
 def test_unsigned_storage_and_rescale(tmp_path):
     volume = np.linspace(-1500.0, 2000.0, 8 * 8 * 4, dtype=np.float32).reshape(8, 8, 4)
-    paths = write_ct_dicom_series(tmp_path, volume, np.diag([-2.0, -2.0, 3.0, 1.0]), rescale=(0.5, -1024.0),
-                                  signed=False, windows=())
+    paths = write_ct_dicom_series(
+        tmp_path, volume, np.diag([-2.0, -2.0, 3.0, 1.0]), rescale=(0.5, -1024.0), signed=False, windows=()
+    )
     ds = pydicom.dcmread(paths[1])
     assert ds.PixelRepresentation == 0 and ds.pixel_array.dtype == np.uint16 and "WindowCenter" not in ds
     hu = apply_modality_lut(ds.pixel_array, ds)

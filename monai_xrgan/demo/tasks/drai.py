@@ -3,7 +3,7 @@
 Every item carries its class (``label``: the condition, i.e. the content) and the ground-truth style factors
 (``style``, ordered as the datalist's ``style_factors``): the acquisition (:attr:`Acquisition.FACTOR_NAMES`:
 exposure, contrast, noise, blur) and the patient's size and position (:attr:`Anatomy.FACTOR_NAMES`). Style is drawn
-independently of the class, in ranges wider than :func:`~monai_xrgan.data.phantoms.sample_acquisition`'s so that
+independently of the class, in ranges wider than :func:`~monai_xrgan.demo.phantoms.sample_acquisition`'s so that
 every factor is visible at 64², which lets a disentanglement score be measured against the truth.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.data.demo_tasks.base import DemoTask, DemoWriter, check_count, register_task
-from monai_xrgan.data.phantoms import Acquisition, Anatomy, render_chest_xray
+from monai_xrgan.demo.phantoms import Acquisition, Anatomy, render_chest_xray
+from monai_xrgan.demo.tasks.base import DemoTask, DemoWriter, check_count, register_task
 
 __all__ = ["DRAI_LABELS", "DRAI_FINDINGS", "STYLE_FACTORS", "STYLE_RANGES"]
 

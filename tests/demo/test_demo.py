@@ -1,4 +1,4 @@
-"""Tests of the demo dataset writer and its datalists (monai_xrgan.data.demo)."""
+"""Tests of the demo dataset writer and its datalists (monai_xrgan.demo.datasets)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from monai_xrgan.data.demo import DATALIST_NAME, MARKER_NAME, ensure_demo_data, main, make_demo_dataset
-from monai_xrgan.data.demo_tasks import TASKS
+from monai_xrgan.demo.datasets import DATALIST_NAME, MARKER_NAME, ensure_demo_data, main, make_demo_dataset
+from monai_xrgan.demo.tasks import TASKS
 
 SMALL = {
     "size": 64,
@@ -61,8 +61,11 @@ def test_cli_writes_pix2pix_datalist(tmp_path, capsys):
 def test_module_entry_point(tmp_path):
     out = tmp_path / "cli"
     done = subprocess.run(
-        [sys.executable, "-m", "monai_xrgan.data.demo", "--task", "pix2pix", "--out", str(out), *SMALL_ARGS],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+        [sys.executable, "-m", "monai_xrgan.demo", "--task", "pix2pix", "--out", str(out), *SMALL_ARGS],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert str(out / DATALIST_NAME) in done.stdout
     assert (out / DATALIST_NAME).is_file() and (out / MARKER_NAME).is_file()

@@ -1,4 +1,4 @@
-"""Tests of the synthetic chest radiograph phantoms (monai_xrgan.data.phantoms)."""
+"""Tests of the synthetic chest radiograph phantoms (monai_xrgan.demo.phantoms)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_xrgan.data import phantoms
-from monai_xrgan.data.phantoms import (
+from monai_xrgan.demo import phantoms
+from monai_xrgan.demo.phantoms import (
     FINDINGS,
     Acquisition,
     Anatomy,
@@ -122,8 +122,9 @@ def test_viral_pneumonia_is_bilateral():
 def test_nodule_raises_intensity_at_its_centre():
     anatomy = sample_anatomy(np.random.default_rng(9))
     normal = render_chest_xray(anatomy, 256, "normal", SHARP)
-    image, info = render_chest_xray(anatomy, 256, "nodule", SHARP, np.random.default_rng(4), nodule_diameter_mm=20.0,
-                                    return_info=True)
+    image, info = render_chest_xray(
+        anatomy, 256, "nodule", SHARP, np.random.default_rng(4), nodule_diameter_mm=20.0, return_info=True
+    )
     row, col = (int(round(v)) for v in info["nodule_center"])
     assert info["lung_mask"][row, col]
     assert info["nodule_diameter_mm"] == 20.0 and info["nodule_diameter_px"] == pytest.approx(12.8)

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from pydicom.uid import generate_uid
 
-from monai_xrgan.data.io import write_dicom, write_png
-from monai_xrgan.data.phantoms import MAX_SIZE, MIN_SIZE, Acquisition, Anatomy, sample_acquisition, sample_anatomy
+from monai_xrgan.demo.phantoms import MAX_SIZE, MIN_SIZE, Acquisition, Anatomy, sample_acquisition, sample_anatomy
+from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.utils.checks import check_int
 
 __all__ = ["COMMON_DEFAULTS", "FORMATS", "DemoTask", "DemoWriter", "TASKS", "check_count", "register_task"]
