@@ -35,17 +35,41 @@ setup(
         # (torch 2.15 + CUDA through torchvision/sam2) and pin numpy<2 / jsonschema<4 (pydicom-seg); these are
         # the packages its server imports, found by tracing a running server
         "label": [
-            "fastapi>=0.110.2", "uvicorn>=0.29.0", "pydantic>=2.7.0", "pydantic-settings>=2.2.1", "python-dotenv>=1.0.1",
-            "python-multipart>=0.0.9", "requests>=2.31.0", "requests-toolbelt>=1.0.0", "schedule>=1.2.1",
-            "timeloop>=1.0.2", "expiring_dict>=1.1.0", "cachetools>=5.3.3", "watchdog>=4.0.0", "filelock>=3.11.0",
-            "passlib>=1.7.4", "bcrypt>=4.1.2", "pyjwt>=2.8.0", "psutil>=5.9", "dicomweb-client>=0.59.1",
-            "google-auth>=2.29.0", "girder-client>=3.2.3", "pynrrd>=1.0.0", "SimpleITK>=2.3",
+            "fastapi>=0.110.2",
+            "uvicorn>=0.29.0",
+            "pydantic>=2.7.0",
+            "pydantic-settings>=2.2.1",
+            "python-dotenv>=1.0.1",
+            "python-multipart>=0.0.9",
+            "requests>=2.31.0",
+            "requests-toolbelt>=1.0.0",
+            "schedule>=1.2.1",
+            "timeloop>=1.0.2",
+            "expiring_dict>=1.1.0",
+            "cachetools>=5.3.3",
+            "watchdog>=4.0.0",
+            "filelock>=3.11.0",
+            "passlib>=1.7.4",
+            "bcrypt>=4.1.2",
+            "pyjwt>=2.8.0",
+            "psutil>=5.9",
+            "dicomweb-client>=0.59.1",
+            "google-auth>=2.29.0",
+            "girder-client>=3.2.3",
+            "pynrrd>=1.0.0",
+            "SimpleITK>=2.3",
             "setuptools; python_version >= '3.12'",
         ],  # fmt: skip
-        # pydicom-data (MIT): real DICOM test files (compressed syntaxes, LUT sequences, multi-frame, a 2k CR)
+        # pydicom-data (MIT): real DICOM test files (compressed syntaxes, LUT sequences, multi-frame, a 2k CR);
+        # ruff: tests/architecture/test_style.py runs `ruff check` and `ruff format --check` (pinned: its output is the rule)
         "test": [
-            "pytest>=7.4", "pytest-timeout>=2.1", "onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18",
+            "pytest>=7.4",
+            "pytest-timeout>=2.1",
+            "onnx>=1.16",
+            "onnxscript>=0.2",
+            "onnxruntime>=1.18",
             "pydicom-data>=1.0",
+            "ruff==0.17.6",
         ],  # fmt: skip
     },
     classifiers=[

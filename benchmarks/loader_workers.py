@@ -31,7 +31,9 @@ def radiographs(folder: Path, count: int) -> list[dict]:
     yy, xx = np.mgrid[0:2048, 0:2048] / 2048.0
     items = []
     for i in range(count):
-        image = np.clip(0.5 + 0.3 * np.sin((5 + i % 3) * xx) * np.cos(4 * yy) + 0.02 * rng.standard_normal(xx.shape), 0, 1)
+        image = np.clip(
+            0.5 + 0.3 * np.sin((5 + i % 3) * xx) * np.cos(4 * yy) + 0.02 * rng.standard_normal(xx.shape), 0, 1
+        )
         path = write_dicom(folder / f"cr_{i:03d}.dcm", image, bits_stored=15, photometric="MONOCHROME1",
                            rescale=(0.5, 10.0), window=(8000, 12000))  # fmt: skip
         items.append({"image": str(path)})

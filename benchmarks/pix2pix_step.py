@@ -78,7 +78,9 @@ def time_trainer(batch: dict, size: int, device: torch.device, warmup: int, iter
     """The bundle's trainer (Ignite engine, MONAI handlers-ready) on the same batch, repeated."""
     generator, discriminator = make_networks(size, device)
     loader = [batch] * (warmup + iters)
-    trainer = Pix2PixTrainer(device, 1, loader, generator, discriminator, adam(generator), adam(discriminator), **options)
+    trainer = Pix2PixTrainer(
+        device, 1, loader, generator, discriminator, adam(generator), adam(discriminator), **options
+    )
     times: list[float] = []
     starts: list[float] = []
 
@@ -108,7 +110,10 @@ def main() -> None:
     device = torch.device(args.device)
     g = torch.Generator().manual_seed(0)
     # the batch is already on the device for both, so that only the training step itself is compared
-    batch = {k: (torch.rand(args.batch, 1, args.size, args.size, generator=g) * 2 - 1).to(device) for k in ("image", "target")}
+    batch = {
+        k: (torch.rand(args.batch, 1, args.size, args.size, generator=g) * 2 - 1).to(device)
+        for k in ("image", "target")
+    }
 
     runs: dict[str, Callable[[], list[float]]] = {
         "plain PyTorch loop, fp32": lambda: time_plain_loop(batch, args.size, device, args.warmup, args.iters),

@@ -190,7 +190,8 @@ def main() -> None:
         return
     lq, _ = load_split(datalist, "training_lq", ["lq", "label"], args.size)
     hq, _ = load_split(datalist, "training_hq", ["hq", "label"], args.size)
-    inv = r2c_generator(args.variant, base_channels=args.base_channels)  # before the discriminators: the earlier runs' seeding
+    # built before the discriminators: the earlier runs' seeding
+    inv = r2c_generator(args.variant, base_channels=args.base_channels)
     d_a, d_b = make_discriminators(args)
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=args.d_lr or args.lr, betas=(0.5, 0.999))
     if args.mode == "discriminator":

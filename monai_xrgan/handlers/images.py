@@ -58,13 +58,19 @@ class ImageGridHandler:
 
     def _collect(self, engine: Engine) -> None:
         output = engine.state.output
-        samples = output if isinstance(output, list) else [{k: output[k][i] for k in self.keys} for i in range(len(output[self.keys[0]]))]
+        samples = (
+            output
+            if isinstance(output, list)
+            else [{k: output[k][i] for k in self.keys} for i in range(len(output[self.keys[0]]))]
+        )
         for sample in samples:
             if len(self._rows) >= self.num_samples:
                 return
             missing = [k for k in self.keys if sample.get(k) is None]
             if missing:
-                raise KeyError(f"ImageGridHandler: engine output has no {missing}; set `keys` to some of {sorted(sample)}.")
+                raise KeyError(
+                    f"ImageGridHandler: engine output has no {missing}; set `keys` to some of {sorted(sample)}."
+                )
             self._rows.append([sample[k].detach().cpu() for k in self.keys])
 
     def _write(self, engine: Engine) -> None:

@@ -54,7 +54,9 @@ def train_handlers(
     if validator is not None:
         handlers.append(ValidationHandler(validator=validator, interval=val_interval, epoch_level=True))
     if is_main_process():
-        handlers.append(StatsHandler(tag_name="train_loss", iteration_log=not is_interactive(), output_transform=loss_items))
+        handlers.append(
+            StatsHandler(tag_name="train_loss", iteration_log=not is_interactive(), output_transform=loss_items)
+        )
         handlers.append(TerminalProgressBar())
         if summary_writer is not None:
             handlers.append(TensorBoardStatsHandler(summary_writer=summary_writer, tag_name="train_loss",

@@ -25,7 +25,11 @@ def loss_items(output: Any) -> dict[str, Any]:
         output = output[0] if output else {}
     if not isinstance(output, Mapping):
         return {"loss": output}
-    return {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in output.items() if k.startswith("loss")}
+    return {
+        k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+        for k, v in output.items()
+        if k.startswith("loss")
+    }
 
 
 class TerminalProgressBar:

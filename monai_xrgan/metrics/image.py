@@ -16,7 +16,9 @@ class UnitRangePairs:
     """``output_transform`` giving ``(preds, targets)`` of an evaluator output rescaled from ``value_range`` to
     ``[0, 1]``, the range in which SSIM/PSNR/MAE are reported (SSIM is not shift-invariant, so the range matters)."""
 
-    def __init__(self, value_range: Sequence[float] = (-1.0, 1.0), pred_key: str = "pred", target_key: str = "label") -> None:
+    def __init__(
+        self, value_range: Sequence[float] = (-1.0, 1.0), pred_key: str = "pred", target_key: str = "label"
+    ) -> None:
         self.low, self.high = float(value_range[0]), float(value_range[1])
         self.select = from_engine([pred_key, target_key])
 
@@ -38,7 +40,9 @@ def image_similarity_metrics(
     """``{prefix}ssim``, ``{prefix}psnr`` and ``{prefix}mae`` handlers, computed on ``[0, 1]`` intensities."""
     pairs = UnitRangePairs(value_range, pred_key, target_key)
     return {
-        f"{prefix}ssim": IgniteMetricHandler(metric_fn=SSIMMetric(spatial_dims=spatial_dims, data_range=1.0), output_transform=pairs),
+        f"{prefix}ssim": IgniteMetricHandler(
+            metric_fn=SSIMMetric(spatial_dims=spatial_dims, data_range=1.0), output_transform=pairs
+        ),
         f"{prefix}psnr": PeakSignalToNoiseRatio(max_val=1.0, output_transform=pairs),
         f"{prefix}mae": MeanAbsoluteError(output_transform=pairs),
     }

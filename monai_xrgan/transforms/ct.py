@@ -87,10 +87,18 @@ def _not_a_radiograph(path: str, ds: pydicom.Dataset) -> None:
             "volume (a folder of CT slices or a NIfTI file) and has no override for radiographs: give it to a 2-D "
             "X-ray bundle."
         )
+
+
 #: tags every slice of a series needs (geometry, order, decoding)
 _SLICE_TAGS = (
-    "SeriesInstanceUID", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "InstanceNumber",
-    "Rows", "Columns", "BitsAllocated",
+    "SeriesInstanceUID",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+    "InstanceNumber",
+    "Rows",
+    "Columns",
+    "BitsAllocated",
 )
 
 

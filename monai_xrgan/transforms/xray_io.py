@@ -94,7 +94,9 @@ class SaveXRay(Transform):
         if arr.ndim == 3 and arr.shape[0] == 1:
             arr = arr[0]
         if arr.ndim != 2:
-            raise InputFileError(f"{source}: the output to save must be one grey image (1, X, Y), got shape {arr.shape}.")
+            raise InputFileError(
+                f"{source}: the output to save must be one grey image (1, X, Y), got shape {arr.shape}."
+            )
         if not np.isfinite(arr).all():
             raise InputFileError(f"{source}: the output to save contains NaN or infinite values; check the model.")
         arr = np.clip(arr, 0.0, 1.0)
@@ -102,8 +104,10 @@ class SaveXRay(Transform):
         try:
             path = self._write(arr, lo, hi, fmt, source, meta)
         except OSError as e:  # a folder made read-only or a full disk after the start
-            raise OutputWriteError(f"{e.filename or self.output_dir}: cannot write the output of {source} "
-                                   f"({e.strerror or e}); choose a writable `output_dir` or free disk space.") from e
+            raise OutputWriteError(
+                f"{e.filename or self.output_dir}: cannot write the output of {source} "
+                f"({e.strerror or e}); choose a writable `output_dir` or free disk space."
+            ) from e
         logger.info("saved %s", path)
         return path
 
@@ -157,7 +161,9 @@ class SaveXRay(Transform):
         try:
             header = pydicom.dcmread(source, stop_before_pixels=True)
         except Exception as err:
-            raise InputFileError(f"{source}: cannot re-read the source DICOM header to derive the output ({err}).") from err
+            raise InputFileError(
+                f"{source}: cannot re-read the source DICOM header to derive the output ({err})."
+            ) from err
         photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).upper()
         if photometric not in ("MONOCHROME1", "MONOCHROME2"):
             photometric = "MONOCHROME2"  # colour sources give a grey derived image

@@ -55,7 +55,9 @@ def generate_labelled(evaluator: Engine, label: int, path_key: str = "pred_path"
         outputs = engine.state.output if isinstance(engine.state.output, list) else [engine.state.output]
         missing = [i for i, out in enumerate(outputs) if path_key not in out]
         if missing:
-            raise ConfigError(f"the evaluator's outputs have no '{path_key}'; save them with SaveXRayd in its postprocessing.")
+            raise ConfigError(
+                f"the evaluator's outputs have no '{path_key}'; save them with SaveXRayd in its postprocessing."
+            )
         written.extend(str(out[path_key]) for out in outputs)
 
     evaluator.add_event_handler(Events.ITERATION_COMPLETED, _collect)

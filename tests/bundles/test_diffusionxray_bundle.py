@@ -48,7 +48,10 @@ def test_inference_restores_drrs_and_evaluate_reports_similarity_and_nodule_cnr(
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", demo, *SMALL])
     pairs = json.loads((root / "eval" / "metrics.json").read_text())
     expected = {f"test_{p}{m}" for p in ("", "identity_") for m in ("ssim", "psnr", "mae", "ms_ssim")}
-    assert set(pairs["metrics"]) == {*expected, "test_seconds_per_image"} and pairs["metrics"]["test_seconds_per_image"] > 0
+    assert (
+        set(pairs["metrics"]) == {*expected, "test_seconds_per_image"}
+        and pairs["metrics"]["test_seconds_per_image"] > 0
+    )
     assert pairs["sampler"] == "ddim" and pairs["num_inference_steps"] == 2
     # a residual model starts at its input: one epoch leaves the LQ image about as it is
     assert abs(pairs["metrics"]["test_identity_ssim"] - pairs["metrics"]["test_ssim"]) < 0.05
@@ -60,9 +63,11 @@ def test_inference_restores_drrs_and_evaluate_reports_similarity_and_nodule_cnr(
     assert nodules["drr_ood_nodule_cnr_input"] > 0.0  # the nodules inserted into the CTs are brighter than around them
     scored = root / "eval" / "restored_at_model_size"  # what was scored, under the data's relative folders
     restored = sorted(str(p.relative_to(scored)) for p in scored.rglob("*.nii.gz"))
-    assert restored == sorted([f"pairs/test/000{i}_lq_restored.nii.gz" for i in (0, 1)]
-                              + [f"nodules/test/000{i}_{k}_restored.nii.gz" for i in (0, 1) for k in ("lq", "clean")]
-                              + [f"drr/test/000{i}_{k}_restored.nii.gz" for i in (0, 1) for k in ("nodule", "clean")])
+    assert restored == sorted(
+        [f"pairs/test/000{i}_lq_restored.nii.gz" for i in (0, 1)]
+        + [f"nodules/test/000{i}_{k}_restored.nii.gz" for i in (0, 1) for k in ("lq", "clean")]
+        + [f"drr/test/000{i}_{k}_restored.nii.gz" for i in (0, 1) for k in ("nodule", "clean")]
+    )
     assert (root / "eval" / "samples_drr_restored.png").is_file()
 
 

@@ -47,7 +47,10 @@ def trained(tmp_path_factory, drai_demo):
 def test_train_writes_weights_checkpoints_and_tensorboard(trained):
     root, log = trained
     assert sorted(p.name for p in (root / "models").iterdir()) == ["discriminator.pt", "encoder.pt", "model.pt"]
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == [
+        "checkpoint_epoch=1.pt",
+        "checkpoint_epoch=2.pt",
+    ]
     assert "val_recon_ssim" in log and "Epoch: 2/2" in log
     events = EventAccumulator(str(root / "runs")).Reload()
     losses = {

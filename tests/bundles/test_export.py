@@ -35,7 +35,9 @@ def test_torchscript_export_matches_eager_for_every_bundle(name, tmp_path):
     assert main(["export", str(bundle), "--format", "torchscript", "--filepath", str(tmp_path / "net.ts")]) == 0
     exported = torch.jit.load(str(tmp_path / "net.ts"))
     metadata = ConfigParser.load_config_file(str(bundle / "configs" / "metadata.json"))
-    inputs = example_inputs(metadata, ConfigParser.load_config_file(str(bundle / "configs" / "inference.json")).get("image_size"))
+    inputs = example_inputs(
+        metadata, ConfigParser.load_config_file(str(bundle / "configs" / "inference.json")).get("image_size")
+    )
     with torch.no_grad():
         eager, traced = network(*inputs), exported(*inputs)
     eager = eager[0] if isinstance(eager, (tuple, list)) else eager

@@ -103,7 +103,9 @@ def test_monai_bundle_cli_checks_pass_offline(name):
 
 def test_verify_reports_a_broken_reference(tmp_path):
     bundle = tmp_path / "pix2pix_cxr"
-    shutil.copytree(BUNDLES / "pix2pix_cxr", bundle, ignore=shutil.ignore_patterns("data", "models", "eval", "runs", "checkpoints"))
+    shutil.copytree(
+        BUNDLES / "pix2pix_cxr", bundle, ignore=shutil.ignore_patterns("data", "models", "eval", "runs", "checkpoints")
+    )
     config = json.loads((bundle / "configs" / "inference.json").read_text())
     config["dataloader"]["dataset"] = "@no_such_dataset"
     (bundle / "configs" / "inference.json").write_text(json.dumps(config))
@@ -115,7 +117,9 @@ def test_pack_serve_download_load_and_infer(trained, http_root, tmp_path):
     name, root, data = trained
     tiny = TINY[name]
     dist = tmp_path / "dist" / name  # what a maintainer publishes: the bundle's files + its trained models/
-    shutil.copytree(BUNDLES / name, dist, ignore=shutil.ignore_patterns("data", "models", "eval", "runs", "checkpoints"))
+    shutil.copytree(
+        BUNDLES / name, dist, ignore=shutil.ignore_patterns("data", "models", "eval", "runs", "checkpoints")
+    )
     shutil.copytree(root / "models", dist / "models")
     served, base_url = http_root
     archive, digest = pack_bundle(dist, served)
@@ -124,12 +128,18 @@ def test_pack_serve_download_load_and_infer(trained, http_root, tmp_path):
 
     unpacked = download_bundle(f"{base_url}/{name}.zip", digest, tmp_path / "downloaded")
     assert (unpacked / "models" / "model.pt").is_file() and not list((tmp_path / "downloaded").glob(".*"))
-    model = monai.bundle.load(name, bundle_dir=tmp_path / "downloaded", workflow_type="inference", net_override=tiny.net_override)
+    model = monai.bundle.load(
+        name, bundle_dir=tmp_path / "downloaded", workflow_type="inference", net_override=tiny.net_override
+    )
     trained_weights = torch.load(root / "models" / "model.pt", weights_only=True)
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, trained_weights[key])
     out = tmp_path / "outputs"
-    run_bundle(name, ["inference.json"], ["--bundle_root", unpacked, "--dataset_dir", data, "--output_dir", out, *tiny.overrides])
+    run_bundle(
+        name,
+        ["inference.json"],
+        ["--bundle_root", unpacked, "--dataset_dir", data, "--output_dir", out, *tiny.overrides],
+    )
     assert any(out.rglob("*.*"))
 
     # MONAI's own command line accepts the same archive
@@ -158,7 +168,9 @@ def _tiny_archive(path: Path, name: str = "tiny_bundle", extra: dict | None = No
 )
 def test_download_refuses_bad_archives_and_leaves_nothing(http_root, tmp_path, case, message):
     served, base_url = http_root
-    archive = _tiny_archive(served / f"{case}.zip", name=case, extra={"../escaped.txt": "x"} if case == "escaping_path" else None)
+    archive = _tiny_archive(
+        served / f"{case}.zip", name=case, extra={"../escaped.txt": "x"} if case == "escaping_path" else None
+    )
     if case == "truncated":
         archive.write_bytes(archive.read_bytes()[:-200])
     digest = "0" * 64 if case == "wrong_hash" else sha256_of(archive)
@@ -169,7 +181,9 @@ def test_download_refuses_bad_archives_and_leaves_nothing(http_root, tmp_path, c
     assert not (tmp_path / "escaped.txt").exists()
 
 
-def _first_iteration_losses(name: str, data: Path, root: Path, pretrained: Path | None, load_by_hand: Path | None) -> dict:
+def _first_iteration_losses(
+    name: str, data: Path, root: Path, pretrained: Path | None, load_by_hand: Path | None
+) -> dict:
     """Run one training iteration of the bundle in-process and return its losses."""
     parser = ConfigParser()
     parser.read_config(str(BUNDLES / name / "configs" / "train.json"))
@@ -180,7 +194,9 @@ def _first_iteration_losses(name: str, data: Path, root: Path, pretrained: Path 
     trainer = parser.get_parsed_content("train#trainer")
     trainer.state.max_epochs, trainer.state.epoch_length = 1, 1
     if load_by_hand is not None:  # what "pretrained_ckpt" must amount to: every exported network loaded
-        checkpointer = next(h for h in parser.get_parsed_content("train#handlers") if isinstance(h, TrainingCheckpointer))
+        checkpointer = next(
+            h for h in parser.get_parsed_content("train#handlers") if isinstance(h, TrainingCheckpointer)
+        )
         networks = training_networks(trainer)
         for stem, network in checkpointer.export.items():
             networks[network].load_state_dict(torch.load(load_by_hand / f"{stem}.pt", weights_only=True))
@@ -219,8 +235,17 @@ def test_torchscript_and_onnx_exports_match_eager(trained, tmp_path):
     tiny = TINY[name]
     configs = BUNDLES / name / "configs"
     overrides = [*tiny.overrides, *tiny.deterministic]
-    common = ["--ckpt_file", str(root / "models" / "model.pt"), "--meta_file", str(configs / "metadata.json"),
-              "--config_file", str(configs / "inference.json"), "--input_shape", json.dumps(tiny.input_shape), *overrides]
+    common = [
+        "--ckpt_file",
+        str(root / "models" / "model.pt"),
+        "--meta_file",
+        str(configs / "metadata.json"),
+        "--config_file",
+        str(configs / "inference.json"),
+        "--input_shape",
+        json.dumps(tiny.input_shape),
+        *overrides,
+    ]
     formats = {"ckpt_export": tmp_path / "model.ts"}
     if tiny.onnx:
         formats["onnx_export"] = tmp_path / "model.onnx"
@@ -257,8 +282,9 @@ def test_multi_gpu_config_runs_under_torchrun_with_gloo(name, tmp_path_factory):
     make_demo_dataset(config_value(name, "train.json", "demo_task"), data, **tiny.demo)
     root = tmp_path_factory.mktemp(f"{name}_ddp")
     bundle = BUNDLES / name
-    save_weights = ("$torch.save(@network.module.state_dict(), @bundle_root + '/rank' + str(torch.distributed.get_rank())"
-                    " + '.pt')")
+    save_weights = (
+        "$torch.save(@network.module.state_dict(), @bundle_root + '/rank' + str(torch.distributed.get_rank()) + '.pt')"
+    )
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "monai.bundle", "run",

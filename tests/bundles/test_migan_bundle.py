@@ -44,7 +44,10 @@ def trained(tmp_path_factory, demo):
 def test_train_writes_checkpoints_best_model_and_tensorboard(trained):
     root, log = trained
     assert (root / "models" / "model.pt").is_file() and (root / "models" / "discriminator.pt").is_file()
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == [
+        "checkpoint_epoch=1.pt",
+        "checkpoint_epoch=2.pt",
+    ]
     assert "val_translation_acc" in log and "loss_g_att" in log and "Epoch: 2/2" in log
     weights = torch.load(root / "models" / "model.pt", weights_only=True)
     assert "key_attention.weight" in weights  # the key migration branch is on by default

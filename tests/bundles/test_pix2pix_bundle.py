@@ -28,14 +28,19 @@ TINY = ["--image_size", 64, "--network_def#base_channels", 8, "--num_workers", 0
 def trained(tmp_path_factory, pix2pix_demo):
     """One training run of 2 epochs, shared by the tests that need trained weights."""
     root = tmp_path_factory.mktemp("pix2pix_trained")
-    result = run_bundle(BUNDLE, ["train.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, "--max_epochs", 2, *TINY])
+    result = run_bundle(
+        BUNDLE, ["train.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, "--max_epochs", 2, *TINY]
+    )
     return root, result.stdout
 
 
 def test_train_writes_checkpoints_best_model_and_tensorboard(trained):
     root, log = trained
     assert (root / "models" / "model.pt").is_file() and (root / "models" / "discriminator.pt").is_file()
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == [
+        "checkpoint_epoch=1.pt",
+        "checkpoint_epoch=2.pt",
+    ]
     assert "val_ssim" in log and "Epoch: 2/2" in log  # plain log lines (not a terminal)
     events = EventAccumulator(str(root / "runs")).Reload()
     assert {"loss_g", "loss_d", "val_ssim", "val_psnr", "val_mae"} <= set(events.Tags()["scalars"])
@@ -52,7 +57,9 @@ def test_inference_and_evaluate_on_test_split(trained, pix2pix_demo):
 
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", pix2pix_demo, *TINY])
     record = json.loads((root / "eval" / "metrics.json").read_text())
-    assert set(record["metrics"]) == {f"test_{prefix}{m}" for prefix in ("", "identity_") for m in ("ssim", "psnr", "mae")}
+    assert set(record["metrics"]) == {
+        f"test_{prefix}{m}" for prefix in ("", "identity_") for m in ("ssim", "psnr", "mae")
+    }
     assert 0 <= record["metrics"]["test_mae"] <= 1 and record["split"] == "test"
     grid = Image.open(root / "eval" / "samples_input_generated_target.png")
     assert grid.size == (3 * 64 + 2 * 2, 2 * 64 + 2)
@@ -61,8 +68,19 @@ def test_inference_and_evaluate_on_test_split(trained, pix2pix_demo):
 def test_inference_on_dicom_writes_derived_dicom(trained, tmp_path):
     root, _ = trained
     source_dir = tmp_path / "dicom_demo"
-    make_demo_dataset("pix2pix", source_dir, size=64, format="dicom", num_train=1, num_val=1, num_test=1, num_normal=1,
-                      num_viral=1, num_covid=1, num_test_per_class=1)
+    make_demo_dataset(
+        "pix2pix",
+        source_dir,
+        size=64,
+        format="dicom",
+        num_train=1,
+        num_val=1,
+        num_test=1,
+        num_normal=1,
+        num_viral=1,
+        num_covid=1,
+        num_test_per_class=1,
+    )
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     source = next(source_dir.rglob("*normal*.dcm"))
@@ -98,7 +116,9 @@ def test_resume_after_interruption_continues_without_repeating_epochs(tmp_path, 
 def test_missing_datalist_is_one_clear_line(tmp_path):
     (tmp_path / "mydata").mkdir()
     (tmp_path / "mydata" / "image.png").write_bytes(b"not used")
-    result = run_bundle(BUNDLE, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", tmp_path / "mydata", *TINY], check=False)
+    result = run_bundle(
+        BUNDLE, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", tmp_path / "mydata", *TINY], check=False
+    )
     assert result.returncode != 0
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("error: ") and "datalist.json: datalist not found" in last
@@ -151,4 +171,6 @@ def test_paper_config_is_the_reference_setting():
     assert sum(p.numel() for p in generator.parameters()) == 54_407_809  # the reference unet_256, 1 -> 1 channel
     assert sum(p.numel() for p in discriminator.parameters()) == 2_764_609
     inference = _configs("inference.json", "paper.json")
-    assert inference.get_parsed_content("image_size") == 256 and not inference.get_parsed_content("network_def").residual
+    assert (
+        inference.get_parsed_content("image_size") == 256 and not inference.get_parsed_content("network_def").residual
+    )

@@ -12,7 +12,11 @@ from monai_xrgan.utils.errors import ConfigError, MissingInputError
 def dataset(tmp_path):
     (tmp_path / "a.png").write_bytes(b"x")
     (tmp_path / "b.png").write_bytes(b"x")
-    content = {"training": [{"image": "a.png", "target": "b.png", "label": 1}], "test": [{"image": "a.png"}], "empty": []}
+    content = {
+        "training": [{"image": "a.png", "target": "b.png", "label": 1}],
+        "test": [{"image": "a.png"}],
+        "empty": [],
+    }
     path = tmp_path / "datalist.json"
     path.write_text(json.dumps(content))
     return path

@@ -57,11 +57,12 @@ def test_nested_preprocessing_is_cached_in_memory(items, loads):
         assert [tuple(ds[i]["image"].shape) for i in range(3)] == [(1, 24, 24)] * 3
     assert loads["n"] == len(items)
     # what MONAI does with the nested Compose as it is: it counts as random, nothing is cached
-    assert cached_dataset(items, train_transform(), runtime_cache=False, progress=False) and loads["n"] == 2 * len(items)
+    assert cached_dataset(items, train_transform(), runtime_cache=False, progress=False) and loads["n"] == 2 * len(
+        items
+    )
     plain = CacheDataset(items, train_transform(), progress=False)
     plain[0], plain[0]
     assert loads["n"] == 2 * len(items) + 2
-
 
 
 def test_loader_worker_processes_fill_a_cache_the_next_epoch_reads(items):
@@ -72,6 +73,7 @@ def test_loader_worker_processes_fill_a_cache_the_next_epoch_reads(items):
     assert all(entry is not None for entry in ds._cache)  # filled by the workers, seen by the main process
     assert sum(len(b["image"]) for b in loader) == len(items)
     assert cached_dataset(items, train_transform()).runtime_cache is True  # no workers: a plain list in memory
+
 
 def test_disk_cache_is_reused_across_datasets(items, loads, tmp_path):
     cache = tmp_path / "cache"

@@ -19,8 +19,18 @@ from helpers.bundles import BUNDLES, TINY
 from helpers.reproduce import run_reproduce
 
 BUNDLE = "diffusionxray_drr"
-METRICS = {"psnr", "ssim", "ms_ssim", "nodule_cnr", "nodule_cnr_ratio", "nodules_found", "ood_nodule_cnr",
-           "ood_nodule_cnr_ratio", "ood_nodules_found", "seconds_per_image"}
+METRICS = {
+    "psnr",
+    "ssim",
+    "ms_ssim",
+    "nodule_cnr",
+    "nodule_cnr_ratio",
+    "nodules_found",
+    "ood_nodule_cnr",
+    "ood_nodule_cnr_ratio",
+    "ood_nodules_found",
+    "seconds_per_image",
+}
 DISTANCES = {f"{kind}_{reference}" for kind in ("fd", "hist", "psd") for reference in ("lq", "drr")}
 STAGE_ONE_SETS = {"stage1_rendered_lq", "stage1_real_drr", "stage1_hq", *(f"stage1_{g}_lq" for g in STAGE_ONE)}
 RESTORED_ON_STAGE_ONE = {f"ddim50_on_{g}_lq" for g in STAGE_ONE}
@@ -73,7 +83,8 @@ def test_reproduce_writes_every_arm_and_claim(tmp_path):
     assert rows["ddpm1000"]["metrics"]["seconds_per_image"] > 5 * rows["ddim50"]["metrics"]["seconds_per_image"]
     assert rows[FLOOR]["metrics"]["nodule_cnr_ratio"] == rows[FLOOR]["metrics"]["nodules_found"] == 1.0
     assert rows["ddim50"]["metrics"]["ddim_speedup"] == pytest.approx(
-        rows["ddpm1000"]["metrics"]["seconds_per_image"] / rows["ddim50"]["metrics"]["seconds_per_image"])
+        rows["ddpm1000"]["metrics"]["seconds_per_image"] / rows["ddim50"]["metrics"]["seconds_per_image"]
+    )
     # the floors of the distances: held-out images of a domain are closer to other images of it than HQ images are
     assert rows["stage1_rendered_lq"]["metrics"]["psd_lq"] < rows["stage1_hq"]["metrics"]["psd_lq"]
     assert rows["stage1_real_drr"]["metrics"]["hist_drr"] < rows["stage1_hq"]["metrics"]["hist_drr"]

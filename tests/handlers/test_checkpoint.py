@@ -29,8 +29,13 @@ def run(tmp_path, max_epochs, values=(0.1, 0.3, 0.2), **kwargs):
     trainer = tiny_trainer(max_epochs)
     validator = FakeValidator(values)
     validator.attach_to(trainer)
-    ckpt = TrainingCheckpointer(tmp_path / "ckpt", tmp_path / "models", {"model": "generator", "discriminator": "discriminator"},
-                                validator=validator, **kwargs)
+    ckpt = TrainingCheckpointer(
+        tmp_path / "ckpt",
+        tmp_path / "models",
+        {"model": "generator", "discriminator": "discriminator"},
+        validator=validator,
+        **kwargs,
+    )
     ckpt.attach(trainer)
     trainer.run()
     return trainer, ckpt
@@ -99,8 +104,12 @@ def test_resume_keeps_best_record(tmp_path):
 def test_pretrained_weights_load_before_training(tmp_path):
     trainer, _ = run(tmp_path, 1)
     fresh = tiny_trainer(1)
-    ckpt = TrainingCheckpointer(tmp_path / "new_ckpt", tmp_path / "new_models", {"model": "generator", "discriminator": "discriminator"},
-                                pretrained=tmp_path / "models" / "model.pt")
+    ckpt = TrainingCheckpointer(
+        tmp_path / "new_ckpt",
+        tmp_path / "new_models",
+        {"model": "generator", "discriminator": "discriminator"},
+        pretrained=tmp_path / "models" / "model.pt",
+    )
     ckpt.attach(fresh)
     loaded = {}
 

@@ -50,7 +50,10 @@ def test_user_error_is_found_under_monai_wrappers():
 
 
 def test_loss_items_selects_losses_as_floats():
-    assert loss_items({"loss_g": torch.tensor(1.5), "pred": torch.zeros(2), "loss_d": 2}) == {"loss_g": 1.5, "loss_d": 2.0}
+    assert loss_items({"loss_g": torch.tensor(1.5), "pred": torch.zeros(2), "loss_d": 2}) == {
+        "loss_g": 1.5,
+        "loss_d": 2.0,
+    }
     assert loss_items([{"loss": torch.tensor(3.0)}]) == {"loss": 3.0}
 
 
@@ -67,7 +70,9 @@ def test_image_grid_png_is_upright_and_tiled(tmp_path):
     image[:, :, 0] = 1.0  # y == 0 -> top row once shown as (rows, columns)
     samples = [{"image": image, "pred": image, "label": -image} for _ in range(3)]
     path = tmp_path / "grid.png"
-    _evaluator_with([samples[:2], samples[2:]], ImageGridHandler(keys=("image", "pred", "label"), num_samples=2, png_path=path))
+    _evaluator_with(
+        [samples[:2], samples[2:]], ImageGridHandler(keys=("image", "pred", "label"), num_samples=2, png_path=path)
+    )
     grid = np.asarray(Image.open(path))
     assert grid.shape == (2 * 6 + 2, 3 * 8 + 2 * 2)
     assert grid[0, 0] == 255 and grid[1, 0] == 0  # top row bright, below dark

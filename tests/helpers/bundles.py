@@ -15,7 +15,9 @@ from monai_xrgan.utils.launch import run_module
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 
 
-def run_bundle(bundle: str, configs: Sequence[str], overrides: Sequence[object], check: bool = True, timeout: float = 600):
+def run_bundle(
+    bundle: str, configs: Sequence[str], overrides: Sequence[object], check: bool = True, timeout: float = 600
+):
     """Run configs of ``bundles/<bundle>`` in a separate process (``python -m monai.bundle run``, from the fork
     server of :mod:`monai_xrgan.utils.launch`); return the CompletedProcess (stdout+stderr merged)."""
     command = bundle_command(BUNDLES / bundle, configs, [str(o) for o in overrides])
@@ -39,7 +41,10 @@ def check_resume_after_crash(bundle: str, root: Path, overrides: Sequence[object
     second = run_bundle(bundle, ["train.json"], common)
     assert "Resumed from" in second.stdout and "at epoch 1/2" in second.stdout
     assert "Epoch: 1/2" not in second.stdout and "Epoch: 2/2" in second.stdout
-    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["checkpoint_epoch=1.pt", "checkpoint_epoch=2.pt"]
+    assert sorted(p.name for p in (root / "checkpoints").iterdir()) == [
+        "checkpoint_epoch=1.pt",
+        "checkpoint_epoch=2.pt",
+    ]
 
 
 class Tiny:
@@ -86,16 +91,42 @@ class Tiny:
 TINY = {
     "migan_ct": Tiny(
         demo={"size": 32, "num_train": 1, "num_train_mild": 1, "num_val": 1, "num_test": 1, "slice_step": 4},
-        overrides=["--image_size", 32, "--base_channels", 8, "--num_res_blocks", 1, "--d_base_channels", 8,
-                   "--d_num_layers", 5, "--num_workers", 0, "--max_epochs", 1, "--batch_size", 4, "--n_critic", 2],
+        overrides=[
+            "--image_size",
+            32,
+            "--base_channels",
+            8,
+            "--num_res_blocks",
+            1,
+            "--d_base_channels",
+            8,
+            "--d_num_layers",
+            5,
+            "--num_workers",
+            0,
+            "--max_epochs",
+            1,
+            "--batch_size",
+            4,
+            "--n_critic",
+            2,
+        ],
         net_override={"base_channels": 8, "num_res_blocks": 1},
         input_shape=[1, 1, 32, 32],
         ddp_iterations=2,
         wrong_architecture=["--base_channels", 4],
     ),
     "pix2pix_cxr": Tiny(
-        demo={"size": 64, "num_train": 4, "num_val": 2, "num_test": 2, "num_normal": 4, "num_viral": 4, "num_covid": 2,
-              "num_test_per_class": 2},
+        demo={
+            "size": 64,
+            "num_train": 4,
+            "num_val": 2,
+            "num_test": 2,
+            "num_normal": 4,
+            "num_viral": 4,
+            "num_covid": 2,
+            "num_test_per_class": 2,
+        },
         overrides=["--image_size", 64, "--network_def#base_channels", 8, "--num_workers", 0, "--max_epochs", 1],
         net_override={"num_downs": 6, "base_channels": 8},
         input_shape=[1, 1, 64, 64],
@@ -112,11 +143,34 @@ TINY = {
         wrong_architecture=["--base_channels", 8],
     ),
     "diffusionxray_drr": Tiny(
-        demo={"size": 32, "num_train": 4, "num_val": 2, "num_test": 2, "num_train_drr": 2, "num_test_drr": 2,
-              "num_test_drr_ood": 2, "ct_size": 48},
-        overrides=["--image_size", 32, "--network_def#channels", "[8,16,16]", "--network_def#num_head_channels", 8,
-                   "--network_def#norm_num_groups", 8, "--num_inference_steps", 2, "--batch_size", 1,
-                   "--num_workers", 0, "--max_epochs", 1],
+        demo={
+            "size": 32,
+            "num_train": 4,
+            "num_val": 2,
+            "num_test": 2,
+            "num_train_drr": 2,
+            "num_test_drr": 2,
+            "num_test_drr_ood": 2,
+            "ct_size": 48,
+        },
+        overrides=[
+            "--image_size",
+            32,
+            "--network_def#channels",
+            "[8,16,16]",
+            "--network_def#num_head_channels",
+            8,
+            "--network_def#norm_num_groups",
+            8,
+            "--num_inference_steps",
+            2,
+            "--batch_size",
+            1,
+            "--num_workers",
+            0,
+            "--max_epochs",
+            1,
+        ],
         net_override={"channels": [8, 16, 16], "num_head_channels": 8, "norm_num_groups": 8},
         input_shape=[1, 2, 32, 32],
         extra_inputs={"timesteps": [1]},
@@ -125,8 +179,22 @@ TINY = {
     ),
     "drai_cxr": Tiny(
         demo={"size": 64, "num_train_per_class": 2, "num_val_per_class": 1, "num_test_per_class": 1},
-        overrides=["--image_size", 32, "--base_channels", 4, "--content_dim", 4, "--style_dim", 4, "--batch_size", 3,
-                   "--num_workers", 0, "--max_epochs", 1],
+        overrides=[
+            "--image_size",
+            32,
+            "--base_channels",
+            4,
+            "--content_dim",
+            4,
+            "--style_dim",
+            4,
+            "--batch_size",
+            3,
+            "--num_workers",
+            0,
+            "--max_epochs",
+            1,
+        ],
         net_override={"image_size": 32, "base_channels": 4, "content_dim": 4, "style_dim": 4},
         input_shape=[1, 11],
         ddp_iterations=1,

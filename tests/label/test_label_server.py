@@ -81,7 +81,9 @@ def trained(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
         root = tmp_path_factory.mktemp(f"{name}_trained")
         run_bundle(name, ["train.json"], ["--bundle_root", root, "--dataset_dir", data, *TINY[name].overrides])
         # the model input of a test item: "image", or "lq" of a restoration pair
-        images = [item.get("image", item.get("lq")) for item in load_datalist(data / "datalist.json", "test", data, keys=())]
+        images = [
+            item.get("image", item.get("lq")) for item in load_datalist(data / "datalist.json", "test", data, keys=())
+        ]
         result[name] = (root, images)
     return result
 

@@ -14,7 +14,14 @@ def n_params(module: torch.nn.Module) -> int:
 
 def reference_patchgan(in_channels: int) -> PatchDiscriminator:
     return PatchDiscriminator(
-        spatial_dims=2, num_layers_d=3, channels=64, in_channels=in_channels, out_channels=1, norm="BATCH", bias=False, padding=1
+        spatial_dims=2,
+        num_layers_d=3,
+        channels=64,
+        in_channels=in_channels,
+        out_channels=1,
+        norm="BATCH",
+        bias=False,
+        padding=1,
     )
 
 

@@ -101,7 +101,15 @@ def test_traceback_is_shown_on_request(demo, tmp_path, monkeypatch):
 
 
 def infer(trained, demo, tmp_path, *overrides):
-    common = ["--bundle_root", trained, "--dataset_dir", demo, "--output_dir", tmp_path / "out", *TINY[BUNDLE].overrides]
+    common = [
+        "--bundle_root",
+        trained,
+        "--dataset_dir",
+        demo,
+        "--output_dir",
+        tmp_path / "out",
+        *TINY[BUNDLE].overrides,
+    ]
     return run_bundle(BUNDLE, ["inference.json"], [*common, *overrides], check=False)
 
 

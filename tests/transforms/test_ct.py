@@ -242,8 +242,13 @@ def test_two_dimensional_inputs_are_refused(phantom, tmp_path):
     one_slice = tmp_path / "one"
     one_slice.mkdir()
     shutil.copy(phantom["root"] / "series" / "IM00001.dcm", one_slice)
-    for path, text in ((png, "2-D image"), (flat, "2-D image"), (single, "2-D image"), (one_slice, "single 2-D slice"),
-                       (phantom["root"] / "series" / "IM00001.dcm", "single DICOM file")):
+    for path, text in (
+        (png, "2-D image"),
+        (flat, "2-D image"),
+        (single, "2-D image"),
+        (one_slice, "single 2-D slice"),
+        (phantom["root"] / "series" / "IM00001.dcm", "single DICOM file"),
+    ):
         with pytest.raises(InputFileError) as err:
             LoadCT()(path)
         assert text in one_line(err, path)
@@ -301,10 +306,14 @@ def test_empty_missing_and_corrupt_volumes(tmp_path):
     nib.save(nib.Nifti1Image(np.zeros((0, 8, 8), np.int16), np.eye(4)), zero)
     corrupt = tmp_path / "corrupt.nii.gz"
     corrupt.write_bytes(os.urandom(300))
-    cases = [(constant, InputFileError, "empty volume"), (zero, InputFileError, "empty volume"),
-             (corrupt, InputFileError, "corrupt"), (tmp_path / "absent.nii.gz", MissingInputError, "not found"),
-             (tmp_path / "absent_series", MissingInputError, "not found"),
-             (tmp_path / "notes.txt", MissingInputError, "not found")]
+    cases = [
+        (constant, InputFileError, "empty volume"),
+        (zero, InputFileError, "empty volume"),
+        (corrupt, InputFileError, "corrupt"),
+        (tmp_path / "absent.nii.gz", MissingInputError, "not found"),
+        (tmp_path / "absent_series", MissingInputError, "not found"),
+        (tmp_path / "notes.txt", MissingInputError, "not found"),
+    ]
     for path, kind, text in cases:
         with pytest.raises(kind) as err:
             LoadCT()(path)
