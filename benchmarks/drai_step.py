@@ -27,8 +27,8 @@ from monai_xrgan.networks.drai import (
     DRAIEncoder,
     DRAIGenerator,
     DRAIStyleClassifier,
-    RandomStyleTransform,
 )
+from monai_xrgan.transforms import RandomStyleTransform
 
 
 def sync(device: torch.device) -> None:

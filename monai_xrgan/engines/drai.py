@@ -80,7 +80,7 @@ class DRAITrainer(MultiNetworkTrainer):
         h_optimizer: optimiser of the style classifier.
         image_key, label_key: batch keys of the images and of their class indices.
         style_transform: random style change of a batch of images (e.g.
-            :class:`~monai_xrgan.networks.drai.RandomStyleTransform`), needed when ``lambda_transform > 0``.
+            :class:`~monai_xrgan.transforms.RandomStyleTransform`), needed when ``lambda_transform > 0``.
         lambda_adv, lambda_cls_real, lambda_cls_fake, lambda_grl, lambda_latent, lambda_swap, lambda_transform: loss
             weights (the GRL's weight scales the reversed gradient).
         gan_mode: adversarial loss of :class:`monai_xrgan.losses.GANLoss` (``"vanilla"``: ALI/BiGAN's).

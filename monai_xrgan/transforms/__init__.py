@@ -14,6 +14,7 @@ from .ct import (
     stack_axial_slices,
 )
 from .degradation import Degradation, Degradationd, RandDegradation, RandDegradationd
+from .style import RandomStyleTransform
 from .xray import (
     XRAY_MODALITIES,
     AntialiasedResize,
@@ -47,6 +48,7 @@ __all__ = [
     "AntialiasedResized",
     "LoadXRay",
     "LoadXRayd",
+    "RandomStyleTransform",
     "SaveXRay",
     "SaveXRayd",
     "XRayDicomReader",

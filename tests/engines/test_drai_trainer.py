@@ -13,8 +13,8 @@ from monai_xrgan.networks.drai import (
     DRAIEncoder,
     DRAIGenerator,
     DRAIStyleClassifier,
-    RandomStyleTransform,
 )
+from monai_xrgan.transforms import RandomStyleTransform
 from monai_xrgan.utils.errors import ConfigError
 
 SIZE = 32
