@@ -25,11 +25,16 @@ def layer_order() -> dict[str, int]:
 
 
 def package_imports(path: Path) -> list[tuple[int, str]]:
-    """``(line, module)`` of every ``monai_xrgan`` import in ``path``, including ones inside functions."""
+    """``(line, module)`` of every ``monai_xrgan`` import in ``path`` (relative ones resolved), including ones inside
+    functions."""
+    package = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)[:-1]  # where relative imports start
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module] if node.module != "monai_xrgan" else [f"monai_xrgan.{a.name}" for a in node.names]
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+            names = [base] if base != "monai_xrgan" else [f"monai_xrgan.{a.name}" for a in node.names]
             found += [(node.lineno, name) for name in names]
         elif isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
@@ -79,12 +84,15 @@ def test_every_top_level_package_has_a_layer():
 def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     upward = tmp_path / "monai_xrgan" / "utils" / "bad.py"
     upward.parent.mkdir(parents=True)
-    upward.write_text("def f():\n    from monai_xrgan.engines import base\n", encoding="utf-8")
+    upward.write_text(
+        "def f():\n    from monai_xrgan.engines import base\n    from ..engines import utils\n", encoding="utf-8"
+    )
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "monai_xrgan")
     problems = layer_violations({"": 0, "utils": 0, "engines": 5})
     assert problems == [
-        "monai_xrgan/utils/bad.py:2: `utils` (layer 0) imports monai_xrgan.engines (layer 5); import only lower layers"
+        "monai_xrgan/utils/bad.py:2: `utils` (layer 0) imports monai_xrgan.engines (layer 5); import only lower layers",
+        "monai_xrgan/utils/bad.py:3: `utils` (layer 0) imports monai_xrgan.engines (layer 5); import only lower layers",
     ]
 
 
