@@ -13,7 +13,9 @@ MONAI_VERSION = "1.6.1"
 setup(
     name="monai_xrgan",
     version=VERSION,
-    description="MONAI Bundles for chest X-ray and chest CT generative methods (Pix2Pix, R2C-GAN, MI-GAN, DRAI, DiffusionXRay)",
+    description=(
+        "MONAI Bundles for chest X-ray and chest CT generative methods (Pix2Pix, R2C-GAN, MI-GAN, DRAI, DiffusionXRay)"
+    ),
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",

@@ -101,8 +101,8 @@ def main() -> None:
     print(f"| LQ input (no restoration) | – | – | {lq_psnr:.2f} | {lq_ssim:.4f} | {lq_psnr - p_ref:+.2f} | "
           f"{lq_ssim - s_ref:+.4f} |")  # fmt: skip
     for shape in ((256, 256, 256), (512, 512, 300)):
-        print(f"DRR projection of a {'x'.join(map(str, shape))} CT to 256^2: median {drr_ms(shape, args.repeats):.0f} ms "
-              f"over {args.repeats}")  # fmt: skip
+        print(f"DRR projection of a {'x'.join(map(str, shape))} CT to 256^2: "
+              f"median {drr_ms(shape, args.repeats):.0f} ms over {args.repeats}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -122,7 +122,8 @@ def main() -> None:
     if device.type == "cuda":
         compile_warmup = max(args.warmup, 5)
         runs.update({
-            "Pix2PixTrainer, bf16 autocast": lambda: time_trainer(batch, args.size, device, args.warmup, args.iters, amp=True),
+            "Pix2PixTrainer, bf16 autocast": lambda: time_trainer(
+                batch, args.size, device, args.warmup, args.iters, amp=True),
             "Pix2PixTrainer, bf16 + channels_last": lambda: time_trainer(
                 batch, args.size, device, args.warmup, args.iters, amp=True, channels_last=True),
             "Pix2PixTrainer, bf16 + channels_last + compile": lambda: time_trainer(

@@ -2,8 +2,9 @@
 operational layer vs a naive loop over the powers.
 
 1. One ``R2CGANTrainer`` iteration (6 generator and 2 discriminator passes in the G step, 4 discriminator passes in
-   the D step, both optimiser steps) at ``--size`` (256² by default, the paper's crop), batch ``--batch``, 1 grey channel: the operational variant
-   (``q = 3``, the paper's model) vs the ``"convolutional"`` CycleGAN ResNet / PatchGAN baseline.
+   the D step, both optimiser steps) at ``--size`` (256² by default, the paper's crop), batch ``--batch``, 1 grey
+   channel: the operational variant (``q = 3``, the paper's model) vs the ``"convolutional"`` CycleGAN ResNet /
+   PatchGAN baseline.
 2. The heaviest operational layer of the generator (``Oper2d`` 128 -> 128 channels, 3x3, ``q = 3``, on the
    ``size / 2`` feature map), forward + backward: the fused convolution over ``[x, x^2, x^3]`` vs the reference's
    ``q`` separate convolutions of ``x^i`` added up.

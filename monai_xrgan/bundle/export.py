@@ -101,7 +101,8 @@ def export_bundle(
                                    rtol=rtol, atol=atol, use_trace=True)  # fmt: skip
         else:
             names = list(metadata["network_data_format"]["inputs"])
-            convert_to_onnx(network, inputs, input_names=names, output_names=list(metadata["network_data_format"]["outputs"]),
+            convert_to_onnx(network, inputs, input_names=names,
+                            output_names=list(metadata["network_data_format"]["outputs"]),
                             filename=str(out), verify=True, device="cpu", use_ort=True, rtol=rtol, atol=atol,
                             use_trace=True)  # fmt: skip
         fresh = example_inputs(metadata, image_size if isinstance(image_size, int) else None)
@@ -114,5 +115,6 @@ def export_bundle(
         raise ConfigError(f"{out}: the exported model differs from eager by up to {difference:.3g} on a new sample "
                           "input; the network has input-dependent control flow that tracing froze.")  # fmt: skip
     log(f"{bundle.name}: exported network_def with {ckpt} to {out} ({fmt}); inputs "
-        f"{[tuple(x.shape) for x in inputs]}; max |exported - eager| on a new sample input: {difference:.2e}")  # fmt: skip
+        f"{[tuple(x.shape) for x in inputs]}; max |exported - eager| on a new sample input: "
+        f"{difference:.2e}")  # fmt: skip
     return out

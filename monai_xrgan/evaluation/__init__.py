@@ -1,4 +1,5 @@
-"""Bundle experiments: arms over seeds, claims against floors and controls, ``report.json`` / ``report.md`` / figures."""
+"""Bundle experiments: arms over seeds, claims against floors and controls, ``report.json`` / ``report.md`` /
+figures."""
 
 from monai_xrgan.evaluation.report import ClaimSpec, build_report, check_report, evaluate_claim, make_row, write_report
 from monai_xrgan.evaluation.runner import Experiment, SeedRun, StepFailedError, reproduce, update_card

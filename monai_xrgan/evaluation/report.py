@@ -1,4 +1,5 @@
-"""The experiment report of a bundle: rows (arm, seed, metrics), claims over seeds, ``report.json`` and ``report.md``."""
+"""The experiment report of a bundle: rows (arm, seed, metrics), claims over seeds, ``report.json`` and
+``report.md``."""
 
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def evaluate_claim(spec: ClaimSpec, rows: Sequence[Mapping]) -> dict:
         "claim": spec.claim, "metric": spec.metric, "arm": spec.arm,
         "baseline": THRESHOLD if spec.threshold is not None else spec.baseline,
         "higher_is_better": spec.higher_is_better,
-        "arm_mean": arm_mean, "arm_sd": arm_sd, "baseline_mean": base_mean, "baseline_sd": base_sd, "holds": bool(holds),
+        "arm_mean": arm_mean, "arm_sd": arm_sd, "baseline_mean": base_mean, "baseline_sd": base_sd,
+        "holds": bool(holds),
     }  # fmt: skip
     if spec.margin:
         entry["margin"] = spec.margin
@@ -111,7 +113,8 @@ def build_report(bundle: str, seeds: Sequence[int], rows: Sequence[Mapping], cla
 
 
 _CLAIM_FIELDS = {"claim": str, "metric": str, "arm": str, "baseline": str, "higher_is_better": bool,
-                 "arm_mean": float, "arm_sd": float, "baseline_mean": float, "baseline_sd": float, "holds": bool}  # fmt: skip
+                 "arm_mean": float, "arm_sd": float, "baseline_mean": float, "baseline_sd": float,
+                 "holds": bool}  # fmt: skip
 _STATS = ("arm_mean", "arm_sd", "baseline_mean", "baseline_sd")
 
 

@@ -25,7 +25,10 @@ CARD_BEGIN, CARD_END = "<!-- reproduce:begin -->", "<!-- reproduce:end -->"
 #: the demo data of every seed is generated with this seed, so all seeds share one held-out test split
 DATA_SEED = 0
 #: the first ``run`` item of every bundle's train.json: writes the demo data when there is none
-_DEMO_DATA = "$monai_xrgan.demo.datasets.ensure_demo_data(@dataset_dir, @demo_task, datalist=@datalist, size=@image_size, seed=@seed)"
+_DEMO_DATA = (
+    "$monai_xrgan.demo.datasets.ensure_demo_data(@dataset_dir, @demo_task, datalist=@datalist, size=@image_size, "
+    "seed=@seed)"
+)
 
 
 class StepFailedError(RuntimeError):
@@ -167,7 +170,8 @@ def machine_description() -> str:
 
 def reproduce(bundle: Path, experiment: Experiment, seeds: Sequence[int], overrides: Sequence[str] = (),
               reuse: bool = False, card: bool = False, log: Callable[[str], None] = print) -> dict:  # fmt: skip
-    """Run ``experiment`` of ``bundle`` for every seed and write ``eval/report/`` (json, md, figures); return the report.
+    """Run ``experiment`` of ``bundle`` for every seed and write ``eval/report/`` (json, md, figures); return the
+    report.
 
     Args:
         bundle: the bundle folder.

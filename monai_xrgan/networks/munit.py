@@ -83,7 +83,8 @@ class _ResBlock(nn.Module):
 
 
 class MUNITContentEncoder(nn.Module):
-    """7x7 conv ``dim`` -> ``n_downsample`` stride-2 4x4 convs (doubling) -> ``n_res`` residual blocks, instance norm."""
+    """7x7 conv ``dim`` -> ``n_downsample`` stride-2 4x4 convs (doubling) -> ``n_res`` residual blocks, instance
+    norm."""
 
     def __init__(self, in_channels: int = 1, dim: int = 64, n_downsample: int = 2, n_res: int = 4) -> None:
         super().__init__()
@@ -158,8 +159,8 @@ class MUNITGenerator(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         if dim < 1 or style_dim < 1 or n_downsample < 0 or n_res < 0:
-            raise ConfigError(f"MUNITGenerator: dim, style_dim > 0 and n_downsample, n_res >= 0, got {dim}, {style_dim}, "
-                              f"{n_downsample}, {n_res}.")  # fmt: skip
+            raise ConfigError(f"MUNITGenerator: dim, style_dim > 0 and n_downsample, n_res >= 0, got {dim}, "
+                              f"{style_dim}, {n_downsample}, {n_res}.")  # fmt: skip
         self.style_dim = style_dim
         self.enc_content = MUNITContentEncoder(in_channels, dim, n_downsample, n_res)
         self.enc_style = MUNITStyleEncoder(in_channels, dim, style_dim, 4)

@@ -35,7 +35,8 @@ class Pix2PixUNet(nn.Module):
     convolutions, LeakyReLU(0.2) before every encoder convolution but the first, batch norm after every encoder
     convolution but the first and the innermost; decoder blocks ReLU -> 4x4 stride-2 transposed convolution ->
     batch norm, dropout in the 512-channel blocks between the innermost and level 4, and a biased outermost
-    transposed convolution followed by tanh (with ``residual``: see below). Convolutions followed by batch norm have no bias.
+    transposed convolution followed by tanh (with ``residual``: see below). Convolutions followed by batch norm have no
+    bias.
 
     Args:
         in_channels: channels of the input image (1 for grey radiographs).

@@ -25,7 +25,8 @@ __all__ = ["PRELOAD", "run_module"]
 
 #: imported by the fork server before it forks the first child (importing torch does not initialise CUDA)
 PRELOAD = ["torch", "ignite.engine", "monai.bundle", "monai.engines", "monai.handlers", "monai_xrgan.bundle",
-           "monai_xrgan.engines", "monai_xrgan.handlers", "monai_xrgan.transforms", "monai_xrgan.workflows"]  # fmt: skip
+           "monai_xrgan.engines", "monai_xrgan.handlers", "monai_xrgan.transforms",
+           "monai_xrgan.workflows"]  # fmt: skip
 
 _context = (
     multiprocessing.get_context("forkserver") if "forkserver" in multiprocessing.get_all_start_methods() else None

@@ -60,5 +60,8 @@ def test_every_module_named_in_design_md_exists():
 
 
 def test_the_check_finds_a_missing_module():
-    text = "`engines/base.py`, `engines/nowhere.py`, `utils.distributed.unwrap`, `utils.nowhere`, `checkpoints/`, `gone.py`"
+    text = (
+        "`engines/base.py`, `engines/nowhere.py`, `utils.distributed.unwrap`, `utils.nowhere`, `checkpoints/`, "
+        "`gone.py`"
+    )
     assert missing_names(text) == ["engines/nowhere.py", "utils.nowhere", "gone.py"]

@@ -57,7 +57,8 @@ def test_inference_restores_drrs_and_evaluate_reports_similarity_and_nodule_cnr(
     assert abs(pairs["metrics"]["test_identity_ssim"] - pairs["metrics"]["test_ssim"]) < 0.05
     for name, prefix in (("metrics_drr_nodules.json", "drr_"), ("metrics_drr_ood_nodules.json", "drr_ood_")):
         nodules = json.loads((root / "eval" / name).read_text())["metrics"]
-        assert set(nodules) == {f"{prefix}nodule_cnr_{k}{e}" for k in ("input", "restored") for e in ("", "_per_image")} | {
+        assert set(nodules) == {
+            f"{prefix}nodule_cnr_{k}{e}" for k in ("input", "restored") for e in ("", "_per_image")} | {
             f"{prefix}seconds_per_image"}  # fmt: skip
         assert len(nodules[f"{prefix}nodule_cnr_input_per_image"]) == 2
     assert nodules["drr_ood_nodule_cnr_input"] > 0.0  # the nodules inserted into the CTs are brighter than around them

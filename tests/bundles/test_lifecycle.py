@@ -90,7 +90,8 @@ def test_bundle_verifies_like_the_model_zoo(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_monai_bundle_cli_checks_pass_offline(name):
     configs = BUNDLES / name / "configs"
-    for args in (["verify_metadata", "--meta_file", configs / "metadata.json", "--filepath", BUNDLES / "metadata_schema.json"],
+    for args in (["verify_metadata", "--meta_file", configs / "metadata.json",
+                  "--filepath", BUNDLES / "metadata_schema.json"],
                  ["verify_net_in_out", "network_def", "--meta_file", configs / "metadata.json",
                   "--config_file", configs / "inference.json"])[: 1 if TINY[name].extra_inputs else 2]:  # fmt: skip
         result = run_module("monai.bundle", args)
@@ -98,7 +99,8 @@ def test_monai_bundle_cli_checks_pass_offline(name):
     if TINY[name].extra_inputs:  # the verify_net_in_out command feeds one input: call it with the others here
         extra = {key: torch.rand(*shape) for key, shape in TINY[name].extra_inputs.items()}
         monai.bundle.verify_net_in_out("network_def", meta_file=str(configs / "metadata.json"),
-                                       config_file=str(configs / "inference.json"), extra_forward_args=extra)  # fmt: skip
+                                       config_file=str(configs / "inference.json"),
+                                       extra_forward_args=extra)  # fmt: skip
 
 
 def test_verify_reports_a_broken_reference(tmp_path):
@@ -223,7 +225,8 @@ def test_fine_tune_refuses_a_checkpoint_of_another_architecture(trained, tmp_pat
     name, root, data = trained
     tiny = TINY[name]
     result = run_bundle(name, ["train.json"], ["--bundle_root", tmp_path, "--dataset_dir", data, *tiny.overrides,
-                                               *tiny.wrong_architecture, "--pretrained_ckpt", root / "models" / "model.pt"],
+                                               *tiny.wrong_architecture,
+                                               "--pretrained_ckpt", root / "models" / "model.pt"],
                         check=False)  # fmt: skip
     assert result.returncode != 0
     last = result.stdout.strip().splitlines()[-1]
@@ -289,7 +292,8 @@ def test_multi_gpu_config_runs_under_torchrun_with_gloo(name, tmp_path_factory):
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "monai.bundle", "run",
         "--config_file", f"['{bundle}/configs/train.json','{bundle}/configs/multi_gpu_train.json']",
-        "--meta_file", str(bundle / "configs" / "metadata.json"), "--logging_file", str(bundle / "configs" / "logging.conf"),
+        "--meta_file", str(bundle / "configs" / "metadata.json"),
+        "--logging_file", str(bundle / "configs" / "logging.conf"),
         "--bundle_root", str(root), "--dataset_dir", str(data),
         "--finalize", json.dumps([save_weights, "$torch.distributed.destroy_process_group()"]),
         *tiny.overrides,

@@ -69,7 +69,8 @@ def test_inference_translates_every_slice_or_chosen_slices_with_the_input_geomet
     hu = written.get_fdata()
     assert -1024 <= hu.min() < hu.max() <= 150  # HU through the inverse lung window
 
-    run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--dataset_dir", demo, "--output_dir", tmp_path / "one",
+    run_bundle(BUNDLE, ["inference.json"], ["--bundle_root", root, "--dataset_dir", demo,
+                                            "--output_dir", tmp_path / "one",
                                             "--slices", "[16]", "--target_domain", 0, *TINY])  # fmt: skip
     one = nib.load(tmp_path / "one" / "normal_000_to_normal.nii.gz").get_fdata()
     kept = np.clip(source.get_fdata(), -1024, 150)
@@ -122,7 +123,8 @@ def test_inference_on_a_folder_of_nifti_volumes_and_dicom_series_into_a_named_do
 def test_evaluate_reports_gan_scores_and_the_classifier_gain(trained, demo):
     root, _ = trained
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], ["--bundle_root", root, "--dataset_dir", demo, *TINY,
-                                                         "--classifier#epochs", 1, "--classifier#batch_size", 4])  # fmt: skip
+                                                         "--classifier#epochs", 1,
+                                                         "--classifier#batch_size", 4])  # fmt: skip
     metrics = json.loads((root / "eval" / "metrics.json").read_text())
     for key in ("gan_train", "gan_test", "real_accuracy"):
         assert 0.0 <= metrics[key] <= 1.0

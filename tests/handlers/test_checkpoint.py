@@ -148,7 +148,8 @@ def test_inference_weights_loader_fails_in_one_line_naming_the_file(tmp_path, ca
     network = Pix2PixUNet(1, 1, num_downs=6, base_channels=4 if case == "wrong_size" else 8)
     engine = tiny_trainer()
     NetworkWeightsLoader(path, {"model": network}).attach(engine)
-    error, words = {"truncated": (InputFileError, "truncated or corrupt"), "wrong_size": (ConfigError, "shape mismatch"),
+    error, words = {"truncated": (InputFileError, "truncated or corrupt"),
+                    "wrong_size": (ConfigError, "shape mismatch"),
                     "missing": (MissingInputError, "set `ckpt_path`")}[case]  # fmt: skip
     with pytest.raises(error, match=words) as err:
         engine.fire_event(Events.STARTED)

@@ -67,8 +67,10 @@ def test_infer_on_a_study_by_id(app):
 @pytest.mark.parametrize(
     "request_, error, message",
     [
-        ({"model": "pix2pix", "image": "patient_1"}, ModelNotServedError, r"'pix2pix' is not served; served models: \['pix2pix_cxr'\]"),
-        ({"model": "untrained_copy", "image": "patient_1"}, ModelNotServedError, "has no weights at .* train the bundle first"),
+        ({"model": "pix2pix", "image": "patient_1"}, ModelNotServedError,
+         r"'pix2pix' is not served; served models: \['pix2pix_cxr'\]"),
+        ({"model": "untrained_copy", "image": "patient_1"}, ModelNotServedError,
+         "has no weights at .* train the bundle first"),
         ({"model": "pix2pix_cxr", "image": "patient_2"}, ImageNotFoundException, "image 'patient_2' is neither a file"),
     ],
 )  # fmt: skip

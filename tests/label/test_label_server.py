@@ -147,7 +147,8 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path) -> No
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the server's process group (MONAI Label shuts down cleanly), SIGKILL if it is still there after 20 s."""
+    """SIGTERM to the server's process group (MONAI Label shuts down cleanly), SIGKILL if it is still there after
+    20 s."""
     for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
         try:
             os.killpg(process.pid, sig)

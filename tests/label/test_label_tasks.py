@@ -163,10 +163,12 @@ def test_image_class_task_returns_image_and_class_scores(tmp_path, cxr_png, logi
 @pytest.mark.parametrize(
     "entry, message",
     [
-        (ServedBundle(kind="image_class", class_names=["other", "covid"]), "kind 'image_class' needs \\(image, class scores\\)"),
+        (ServedBundle(kind="image_class", class_names=["other", "covid"]),
+         "kind 'image_class' needs \\(image, class scores\\)"),
         (ServedBundle(kind="image_class", class_names=["a", "b", "c"], network_kwargs={"return_probs": True}),
          "returned 2 class scores for 3 class_names"),
-        (ServedBundle(kind="image", network_kwargs={"return_probs": True}), "returned tuple; kind 'image' needs one image"),
+        (ServedBundle(kind="image", network_kwargs={"return_probs": True}),
+         "returned tuple; kind 'image' needs one image"),
     ],
 )  # fmt: skip
 def test_entries_that_do_not_match_the_network_are_config_errors(tmp_path, cxr_png, entry, message):

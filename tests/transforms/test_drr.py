@@ -105,7 +105,8 @@ def test_nodule_raises_attenuation_where_it_is():
     assert np.all(np.linalg.norm((changed - [i, j, k]) * 4.0, axis=1) <= label["diameter_mm"] / 2 * 1.4 + 12.0)
 
     data = {"ct": MetaTensor(torch.from_numpy(out)[None], affine=torch.diag(torch.tensor([*spacing, 1.0]))),
-            "nodule_center_voxel": torch.tensor(label["center_voxel"]), "nodule_diameter_mm": label["diameter_mm"]}  # fmt: skip
+            "nodule_center_voxel": torch.tensor(label["center_voxel"]),
+            "nodule_diameter_mm": label["diameter_mm"]}  # fmt: skip
     projector = ProjectDRRd("ct", mu_water=0.02, spatial_size=48, normalize=False)
     with_nodule = projector(data)
     without = projector({"ct": MetaTensor(volume[None], affine=torch.diag(torch.tensor([*spacing, 1.0])))})["ct"]

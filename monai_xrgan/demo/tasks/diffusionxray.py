@@ -158,7 +158,8 @@ def _build_diffusionxray(
         ct = f"ct/test/{i:04d}.nii.gz"
         write_ct_nifti(writer.root / ct, volume, info["affine"])
         items.append({
-            "image": writer.write(f"{stem}_nodule", _drr(projector, with_nodule, info["spacing"]), seed, "DRR, nodule", 1),
+            "image": writer.write(
+                f"{stem}_nodule", _drr(projector, with_nodule, info["spacing"]), seed, "DRR, nodule", 1),
             "clean": writer.write(f"{stem}_clean", _drr(projector, volume, info["spacing"]), seed, "DRR", 2),
             "ct": ct,
             "nodule": [(x + 0.5) / layout.out[0], (y + 0.5) / layout.out[1], radius / layout.out[0]],

@@ -25,8 +25,9 @@ images of the CNR at the known nodule position) and ``nodule_cnr_ratio`` = mean 
 input (a ratio of means: per-nodule CNRs of the input can be near 0); ``nodules_found``: the fraction of the nodules
 that keep at least half of their input matched-filter signal (:mod:`monai_xrgan.metrics.nodules`; each nodule image is
 compared with the same patient's image without the nodule, restored the same way); ``ood_*``: the same on the
-out-of-distribution DRRs; ``seconds_per_image``: sampling time per nodule image (CPU time on a CPU); ``ddim_speedup`` (on
-``ddim50``): DDPM-1000 seconds per image / DDIM-50's. With ``--reuse``, the evaluations of a reused model are reused.
+out-of-distribution DRRs; ``seconds_per_image``: sampling time per nodule image (CPU time on a CPU); ``ddim_speedup``
+(on ``ddim50``): DDPM-1000 seconds per image / DDIM-50's. With ``--reuse``, the evaluations of a reused model are
+reused.
 """
 
 from __future__ import annotations

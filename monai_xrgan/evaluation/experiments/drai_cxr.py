@@ -52,8 +52,9 @@ DEFAULTS = ("--base_channels", "16", "--max_epochs", "20", "--num_workers", "0",
 
 NOTES = (
     "Demo-scale settings (to fit ~5 CPU-minutes per seed on 2 cores): 64×64 phantom radiographs, 96 training, 8 "
-    "validation and 32 test images per class (normal, viral pneumonia, COVID-19); networks of width 16 (`--base_channels "
-    "16`, the bundle's default is 32), `z_c` 16 and `z_s` 16 (the one-latent code has 32 values), 20 epochs (180 "
+    "validation and 32 test images per class (normal, viral pneumonia, COVID-19); networks of width 16 "
+    "(`--base_channels 16`, the bundle's default is 32), `z_c` 16 and `z_s` 16 (the one-latent code has 32 values), "
+    "20 epochs (180 "
     "iterations of batch 32; the card's default is 100); the best epoch by validation reconstruction SSIM is scored. "
     "`disentanglement` = mean of `disentanglement_class` (rescaled linear-probe class accuracy from the content part "
     "minus that from the style part) and `disentanglement_style` (mean clipped R² of linear probes for the 9 known "

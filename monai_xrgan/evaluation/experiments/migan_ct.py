@@ -131,8 +131,10 @@ def make_figures(runs: list[SeedRun], report: dict, report_dir: Path) -> list[Pa
     generators = [arm for arm, _, _ in GENERATOR_ARMS]
     classifiers = ["real", *(f"real+{arm}" for arm in generators)]
     for name, arms, key, what in (
-        ("confusion_gan_train.png", generators, "gan_train_confusion", "GAN-train: trained on translations, tested on real"),
-        ("confusion_gan_test.png", generators, "gan_test_confusion", "GAN-test: trained on real, tested on translations"),
+        ("confusion_gan_train.png", generators, "gan_train_confusion",
+         "GAN-train: trained on translations, tested on real"),
+        ("confusion_gan_test.png", generators, "gan_test_confusion",
+         "GAN-test: trained on real, tested on translations"),
         ("confusion_augmentation.png", classifiers, "confusion", "classifiers tested on real slices"),
     ):  # fmt: skip
         title = f"{what} (rows: true, columns: predicted; summed over seeds)"

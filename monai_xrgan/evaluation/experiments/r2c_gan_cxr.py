@@ -191,8 +191,8 @@ def _claims() -> list[ClaimSpec]:
         for m, name in (("accuracy", "accuracy"), ("covid_f1", "COVID-19 F1")):
             claims.append(ClaimSpec(f"{who} beats a ResNet-18 on degraded images on {name}", m, arm, "no_restoration"))
     claims.append(
-        ClaimSpec(f"a clean input stays clean: restore(clean) ≥ {CLEAN_PSNR_FLOOR:.0f} dB PSNR", "clean_psnr", "r2c_gan",
-                  "threshold", threshold=CLEAN_PSNR_FLOOR)
+        ClaimSpec(f"a clean input stays clean: restore(clean) ≥ {CLEAN_PSNR_FLOOR:.0f} dB PSNR", "clean_psnr",
+                  "r2c_gan", "threshold", threshold=CLEAN_PSNR_FLOOR)
     )  # fmt: skip
     return claims
 
