@@ -22,9 +22,9 @@ from monai.bundle import ConfigParser
 from monai.metrics import PSNRMetric, SSIMMetric
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.transforms.drr import ProjectDRR
+from monai_xrgan.utils.weights import load_network_weights
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "diffusionxray_drr"
 #: (row name, sampler, steps, eta)

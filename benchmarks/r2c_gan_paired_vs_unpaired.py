@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from monai_xrgan.data import load_datalist
 from monai_xrgan.demo.datasets import ensure_demo_data
 from monai_xrgan.engines import R2CGANTrainer
-from monai_xrgan.engines.cycle import DEGRADATION_GROUPS
+from monai_xrgan.metrics import DEGRADATION_GROUPS
 from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
 from monai_xrgan.transforms import XRayPreprocessd
 

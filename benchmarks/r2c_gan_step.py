@@ -27,7 +27,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from monai_xrgan.engines.cycle import R2CGANTrainer
+from monai_xrgan.engines import R2CGANTrainer
 from monai_xrgan.networks.operational import Oper2d
 from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
 

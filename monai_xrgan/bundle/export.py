@@ -21,8 +21,8 @@ from monai.bundle import ConfigParser
 from monai.networks.utils import convert_to_onnx, convert_to_torchscript
 
 from monai_xrgan.bundle.verify import further_inputs
-from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.weights import load_network_weights
 
 __all__ = ["FORMATS", "example_inputs", "export_bundle"]
 

@@ -1,26 +1,25 @@
 """Training and evaluation engines (MONAI ``Trainer``/``Evaluator`` subclasses)."""
 
 from monai_xrgan.engines.base import MultiNetworkTrainer
-from monai_xrgan.engines.cycle import JointRestorationEvaluator, R2CGANTrainer
-from monai_xrgan.engines.diffusion import (
-    ConcatDiffusionInferer,
-    DiffusionSampler,
-    EMATrainer,
-    RestorationPrepareBatch,
-)
+from monai_xrgan.engines.diffusion import EMATrainer, RestorationPrepareBatch
 from monai_xrgan.engines.drai import DRAITrainer
-from monai_xrgan.engines.evaluators import ImageTranslationEvaluator
+from monai_xrgan.engines.evaluators import (
+    ImageTranslationEvaluator,
+    JointRestorationEvaluator,
+    MetricEvaluator,
+    StarGANEvaluator,
+    restored_items,
+)
 from monai_xrgan.engines.image_pool import ImagePool
 from monai_xrgan.engines.lr_schedulers import LinearDecayLR
 from monai_xrgan.engines.munit import MUNITTrainer
 from monai_xrgan.engines.pix2pix import Pix2PixTrainer
-from monai_xrgan.engines.stargan import StarGANEvaluator, StarGANTrainer
-from monai_xrgan.engines.utils import PrepareBatchDict, PrepareBatchPair
+from monai_xrgan.engines.r2c_gan import R2CGANTrainer
+from monai_xrgan.engines.stargan import StarGANTrainer
+from monai_xrgan.engines.utils import CyclingLoader, PrepareBatchDict, PrepareBatchPair
 from monai_xrgan.utils.distributed import unwrap
 
 __all__ = [
-    "ConcatDiffusionInferer",
-    "DiffusionSampler",
     "EMATrainer",
     "RestorationPrepareBatch",
     "DRAITrainer",
@@ -31,9 +30,12 @@ __all__ = [
     "StarGANEvaluator",
     "R2CGANTrainer",
     "JointRestorationEvaluator",
+    "MetricEvaluator",
+    "restored_items",
     "ImagePool",
     "ImageTranslationEvaluator",
     "LinearDecayLR",
+    "CyclingLoader",
     "PrepareBatchDict",
     "PrepareBatchPair",
     "unwrap",

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 from monai.engines import Trainer
-from monai.engines.utils import default_metric_cmp_fn
+from monai.engines.utils import IterationEvents, default_metric_cmp_fn
 from monai.handlers import LrScheduleHandler
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -17,20 +17,31 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from monai_xrgan.engines.utils import PrepareBatchDict
-from monai_xrgan.utils.checks import require_flag
+from monai_xrgan.utils.checks import check_choice, require_flag
 from monai_xrgan.utils.distributed import unwrap
 
 __all__ = ["MultiNetworkTrainer"]
 
 _AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+#: MONAI's iteration events, fired in this order after each training step (as ``SupervisedTrainer`` does)
+_STEP_EVENTS = (
+    IterationEvents.FORWARD_COMPLETED,
+    IterationEvents.LOSS_COMPLETED,
+    IterationEvents.BACKWARD_COMPLETED,
+    IterationEvents.MODEL_COMPLETED,
+)
 
 
 class MultiNetworkTrainer(Trainer):
     """A :class:`monai.engines.Trainer` over named networks and optimisers, for GANs and other multi-network methods.
 
-    Subclasses implement only ``_iteration(engine, batchdata) -> dict`` with the helpers below and return detached
-    losses under names starting with ``loss`` plus the images handlers may show, so MONAI/Ignite handlers
-    (``StatsHandler``, ``TensorBoardStatsHandler``, ``ValidationHandler``, ...) work unchanged.
+    A template method: :meth:`_iteration` moves the batch to the device (:meth:`batch`), puts the networks in train
+    mode, runs :meth:`train_step`, the one method a subclass implements with the helpers below, stores its dict in
+    ``engine.state.output`` and fires MONAI's ``IterationEvents`` (``FORWARD_COMPLETED``, ``LOSS_COMPLETED``,
+    ``BACKWARD_COMPLETED``, ``MODEL_COMPLETED``), so that ``postprocessing``, ``decollate`` and handlers attached to
+    those events run as with ``SupervisedTrainer``. The step returns detached losses under names starting with
+    ``loss`` plus the images handlers may show, so MONAI/Ignite handlers (``StatsHandler``,
+    ``TensorBoardStatsHandler``, ``ValidationHandler``, ...) work unchanged.
 
     Args:
         device: device to train on.
@@ -39,7 +50,7 @@ class MultiNetworkTrainer(Trainer):
         networks: the networks by name, already on ``device`` (they may be ``DistributedDataParallel``-wrapped).
         optimizers: an optimiser per network name (or any name a subclass uses).
         lr_schedulers: optional epoch-level learning-rate schedulers by name, stepped after every epoch and saved
-            in checkpoints.
+            in checkpoints; ``None`` entries are dropped.
         epoch_length: iterations per epoch, default ``len(train_data_loader)``.
         non_blocking: non-blocking host-to-device copies.
         prepare_batch: turns a loader batch into a dict of tensors on the device, default
@@ -52,7 +63,8 @@ class MultiNetworkTrainer(Trainer):
         compile_kwargs: arguments of ``torch.compile``.
         channels_last: use the channels-last memory format for networks and image batches (faster convolutions
             on GPUs).
-        decollate: decollate outputs after each iteration (off: GAN outputs are dicts of losses and images).
+        decollate: decollate outputs after each iteration (off: GAN outputs are dicts of losses and images, which
+            handlers read batched; on, the output becomes a list of per-image dicts with the losses repeated).
     """
 
     def __init__(
@@ -83,8 +95,7 @@ class MultiNetworkTrainer(Trainer):
     ) -> None:
         for key, flag in (("amp", amp), ("compile", compile), ("channels_last", channels_last)):
             require_flag(flag, key)
-        if amp_dtype not in _AMP_DTYPES:
-            raise ValueError(f"amp_dtype must be one of {sorted(_AMP_DTYPES)}, got {amp_dtype!r}.")
+        check_choice("amp_dtype", amp_dtype, tuple(_AMP_DTYPES))
         if not networks:
             raise ValueError("networks must name at least one network.")
         super().__init__(
@@ -117,7 +128,7 @@ class MultiNetworkTrainer(Trainer):
         }
         self._ddp = {name: net for name, net in networks.items() if isinstance(net, DistributedDataParallel)}
         self.optimizers = dict(optimizers)
-        self.lr_schedulers = dict(lr_schedulers or {})
+        self.lr_schedulers = {k: v for k, v in (lr_schedulers or {}).items() if v is not None}
         self.scaler = torch.amp.GradScaler(self.state.device.type, enabled=amp and self.amp_dtype == torch.float16)
         for scheduler in self.lr_schedulers.values():
             LrScheduleHandler(scheduler, print_lr=False).attach(self)
@@ -131,7 +142,21 @@ class MultiNetworkTrainer(Trainer):
         # skip `Trainer.run`, which would replace our scaler with a float16 CUDA GradScaler
         super(Trainer, self).run()
 
-    # ------------------------------------------------------------------------------- helpers for _iteration
+    def _iteration(self, engine: MultiNetworkTrainer, batchdata: Any) -> dict[str, Any]:
+        """Prepare the batch, run :meth:`train_step` in train mode and fire MONAI's iteration events."""
+        batch = engine.batch(batchdata)
+        engine.set_train_mode(True)
+        engine.state.output = engine.train_step(batch)
+        for event in _STEP_EVENTS:
+            engine.fire_event(event)
+        return engine.state.output  # decollated / post-processed by the MODEL_COMPLETED handlers
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        """One training iteration on ``batch`` (tensors on the device): the optimisation steps of the method, with
+        the helpers below; returns the detached ``loss*`` values and the images handlers may show."""
+        raise NotImplementedError(f"{type(self).__name__} must implement train_step(batch) -> dict.")
+
+    # ------------------------------------------------------------------------------- helpers for train_step
     def autocast(self) -> contextlib.AbstractContextManager:
         """Autocast context for forward passes (a no-op when ``amp`` is off)."""
         return torch.autocast(self.state.device.type, dtype=self.amp_dtype, enabled=self.amp)

@@ -15,6 +15,7 @@ from monai_xrgan.engines.base import MultiNetworkTrainer
 from monai_xrgan.engines.utils import PrepareBatchDict
 from monai_xrgan.losses import GANLoss
 from monai_xrgan.networks.layers import gradient_reversal
+from monai_xrgan.utils.checks import check_number
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 
@@ -130,8 +131,7 @@ class DRAITrainer(MultiNetworkTrainer):
             )
         )
         for name, value in weights.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"DRAITrainer.{name} must be a number >= 0, got {value!r}.")
+            check_number(f"DRAITrainer.{name}", value)
         layout = unwrap(generator).layout
         for name, net in (("encoder", encoder), ("discriminator", discriminator)):
             if unwrap(net).layout != layout:
@@ -202,42 +202,40 @@ class DRAITrainer(MultiNetworkTrainer):
             )
         return out
 
-    def _iteration(self, engine: DRAITrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
-        batch = engine.batch(batchdata)
-        x, labels = batch[engine.image_key], batch[engine.label_key].long().view(-1)
-        nets, w, layout = engine.networks, engine.weights, engine.layout
-        engine.set_train_mode(True)
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        x, labels = batch[self.image_key], batch[self.label_key].long().view(-1)
+        nets, w, layout = self.networks, self.weights, self.layout
 
         prior = layout.sample(labels)
-        with engine.autocast():
+        with self.autocast():
             logits_real, content_real, style_real = nets["encoder"](x)
             fake = nets["generator"](prior)
         inferred = layout.code(labels, content_real, style_real)
 
-        with engine.autocast():
+        with self.autocast():
             d_real = nets["discriminator"](x, inferred.detach())
             d_fake = nets["discriminator"](fake.detach(), prior)
-        loss_d_real = engine.gan_loss(d_real, target_is_real=True)
-        loss_d_fake = engine.gan_loss(d_fake, target_is_real=False)
+        loss_d_real = self.gan_loss(d_real, target_is_real=True)
+        loss_d_fake = self.gan_loss(d_fake, target_is_real=False)
         loss_d = loss_d_real + loss_d_fake
-        engine.optimize(loss_d, "discriminator")
+        self.optimize(loss_d, "discriminator")
 
-        with engine.frozen("discriminator"):
-            with engine.autocast():
+        with self.frozen("discriminator"):
+            with self.autocast():
                 d_real = nets["discriminator"](x, inferred)
                 d_fake = nets["discriminator"](fake, prior)
                 logits_fake, content_fake, style_fake = nets["encoder"](fake)
             out = {
-                "loss_adv": engine.gan_loss(d_fake, True, for_discriminator=False)
-                + engine.gan_loss(d_real, False, for_discriminator=False),
+                "loss_adv": self.gan_loss(d_fake, True, for_discriminator=False)
+                + self.gan_loss(d_real, False, for_discriminator=False),
                 "loss_cls_real": F.cross_entropy(logits_real.float(), labels),
                 "loss_cls_fake": F.cross_entropy(logits_fake.float(), labels),
-                "loss_latent": engine._latent_l1((content_fake, style_fake), layout.split(prior)[1:]),
+                "loss_latent": self._latent_l1((content_fake, style_fake), layout.split(prior)[1:]),
             }
             if layout.style_dim > 0:
-                out.update(engine._style_terms(x, labels, content_real, style_real))
+                out.update(self._style_terms(x, labels, content_real, style_real))
             loss = sum(w[_TERM_WEIGHTS[k]] * v if k in _TERM_WEIGHTS else v for k, v in out.items())
-            engine.optimize(loss, *(name for name in engine.optimizers if name != "discriminator"))
+            self.optimize(loss, *(name for name in self.optimizers if name != "discriminator"))
 
         return {
             "image": x,

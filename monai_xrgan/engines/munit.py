@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -12,6 +12,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from monai_xrgan.engines.base import MultiNetworkTrainer
+from monai_xrgan.engines.utils import CyclingLoader
 from monai_xrgan.losses import GANLoss
 
 __all__ = ["MUNITTrainer"]
@@ -34,7 +35,8 @@ class MUNITTrainer(MultiNetworkTrainer):
     Args:
         device, max_epochs: as in :class:`MultiNetworkTrainer`.
         train_data_loader: batches of domain A (``a_key``); its length is the epoch length.
-        b_data_loader: batches of domain B (``b_key``), cycled independently (the domains are unpaired).
+        b_data_loader: batches of domain B (``b_key``), cycled independently (the domains are unpaired) by a
+            :class:`~monai_xrgan.engines.utils.CyclingLoader`.
         generator_a, generator_b, discriminator_a, discriminator_b: the networks.
         g_optimizer: optimiser of both generators; d_optimizer: of both discriminators.
         g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers (the reference halves the rates every 100k
@@ -66,7 +68,6 @@ class MUNITTrainer(MultiNetworkTrainer):
         recon_c_w: float = 1.0,
         **kwargs: Any,
     ) -> None:
-        schedulers = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
         super().__init__(
             device=device,
             max_epochs=max_epochs,
@@ -74,61 +75,52 @@ class MUNITTrainer(MultiNetworkTrainer):
             networks={"generator_a": generator_a, "generator_b": generator_b,
                       "discriminator_a": discriminator_a, "discriminator_b": discriminator_b},
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
-            lr_schedulers={k: v for k, v in schedulers.items() if v is not None},
+            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             **kwargs,
         )  # fmt: skip
         self.b_data_loader = b_data_loader
-        self._b_iter: Iterator | None = None
+        self.b_batches = CyclingLoader(b_data_loader, "b_data_loader")
         self.a_key, self.b_key = a_key, b_key
         self.weights = {"gan": gan_w, "recon_x": recon_x_w, "recon_s": recon_s_w, "recon_c": recon_c_w}
         self.gan_loss = GANLoss("lsgan")
-
-    def next_b(self) -> Any:
-        """The next domain-B batch, restarting its loader (a new shuffle) when it runs out."""
-        batch = None if self._b_iter is None else next(self._b_iter, None)
-        if batch is None:
-            self._b_iter = iter(self.b_data_loader)
-            batch = next(self._b_iter)
-        return batch
 
     def _adversarial(self, name: str, image: torch.Tensor, real: bool, for_discriminator: bool = True) -> torch.Tensor:
         outputs = self.networks[name](image)
         return sum(self.gan_loss(o, target_is_real=real, for_discriminator=for_discriminator) for o in outputs)
 
-    def _iteration(self, engine: MUNITTrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
-        x_a = engine.batch(batchdata)[engine.a_key]
-        x_b = engine.batch(engine.next_b())[engine.b_key]
-        engine.set_train_mode(True)
-        gen_a, gen_b = engine.networks["generator_a"], engine.networks["generator_b"]
-        style_dim = engine.raw_networks["generator_a"].style_dim
-        w = engine.weights
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        x_a = batch[self.a_key]
+        x_b = self.batch(next(self.b_batches))[self.b_key]
+        gen_a, gen_b = self.networks["generator_a"], self.networks["generator_b"]
+        style_dim = self.raw_networks["generator_a"].style_dim
+        w = self.weights
 
         s_a = torch.randn(x_a.shape[0], style_dim, 1, 1, device=x_a.device)
         s_b = torch.randn(x_b.shape[0], style_dim, 1, 1, device=x_b.device)
-        with torch.no_grad(), engine.autocast():
+        with torch.no_grad(), self.autocast():
             x_ba = gen_a.decode(gen_b.encode(x_b)[0], s_a)
             x_ab = gen_b.decode(gen_a.encode(x_a)[0], s_b)
-        with engine.autocast():
-            loss_d_a = engine._adversarial("discriminator_a", x_ba, False) + engine._adversarial(
+        with self.autocast():
+            loss_d_a = self._adversarial("discriminator_a", x_ba, False) + self._adversarial(
                 "discriminator_a", x_a, True
             )
-            loss_d_b = engine._adversarial("discriminator_b", x_ab, False) + engine._adversarial(
+            loss_d_b = self._adversarial("discriminator_b", x_ab, False) + self._adversarial(
                 "discriminator_b", x_b, True
             )
         loss_d = w["gan"] * (loss_d_a + loss_d_b)
-        engine.optimize(loss_d, "discriminator")
+        self.optimize(loss_d, "discriminator")
 
         s_a = torch.randn_like(s_a)
         s_b = torch.randn_like(s_b)
-        with engine.frozen("discriminator_a", "discriminator_b"):
-            with engine.autocast():
+        with self.frozen("discriminator_a", "discriminator_b"):
+            with self.autocast():
                 c_a, s_a_prime = gen_a.encode(x_a)
                 c_b, s_b_prime = gen_b.encode(x_b)
                 x_a_recon, x_b_recon = gen_a.decode(c_a, s_a_prime), gen_b.decode(c_b, s_b_prime)
                 x_ba, x_ab = gen_a.decode(c_b, s_a), gen_b.decode(c_a, s_b)
                 c_b_recon, s_a_recon = gen_a.encode(x_ba)
                 c_a_recon, s_b_recon = gen_b.encode(x_ab)
-                loss_adv = engine._adversarial("discriminator_a", x_ba, True, False) + engine._adversarial(
+                loss_adv = self._adversarial("discriminator_a", x_ba, True, False) + self._adversarial(
                     "discriminator_b", x_ab, True, False
                 )
             loss_recon_x = _l1(x_a_recon, x_a) + _l1(x_b_recon, x_b)
@@ -140,7 +132,7 @@ class MUNITTrainer(MultiNetworkTrainer):
                 + w["recon_s"] * loss_recon_s
                 + w["recon_c"] * loss_recon_c
             )
-            engine.optimize(loss_g, "generator")
+            self.optimize(loss_g, "generator")
 
         return {
             "image": x_a,

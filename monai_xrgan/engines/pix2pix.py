@@ -59,14 +59,13 @@ class Pix2PixTrainer(MultiNetworkTrainer):
         prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
-        schedulers = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
         super().__init__(
             device=device,
             max_epochs=max_epochs,
             train_data_loader=train_data_loader,
             networks={"generator": generator, "discriminator": discriminator},
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
-            lr_schedulers={k: v for k, v in schedulers.items() if v is not None},
+            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             train_handlers=train_handlers,
             prepare_batch=prepare_batch,
             **kwargs,
@@ -81,29 +80,27 @@ class Pix2PixTrainer(MultiNetworkTrainer):
         out = self.networks["discriminator"](torch.cat([condition, image], dim=1))
         return out[-1] if isinstance(out, (list, tuple)) else out
 
-    def _iteration(self, engine: Pix2PixTrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
-        batch = engine.batch(batchdata)
-        real_a, real_b = batch[engine.input_key], batch[engine.target_key]
-        engine.set_train_mode(True)
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        real_a, real_b = batch[self.input_key], batch[self.target_key]
 
-        with engine.autocast():
-            fake_b = engine.networks["generator"](real_a)
+        with self.autocast():
+            fake_b = self.networks["generator"](real_a)
 
-        with engine.autocast():
-            logits_fake = engine._discriminate(real_a, fake_b.detach())
-            logits_real = engine._discriminate(real_a, real_b)
-        loss_d_fake = engine.gan_loss(logits_fake, target_is_real=False)
-        loss_d_real = engine.gan_loss(logits_real, target_is_real=True)
-        loss_d = engine.d_loss_weight * (loss_d_real + loss_d_fake)
-        engine.optimize(loss_d, "discriminator")
+        with self.autocast():
+            logits_fake = self._discriminate(real_a, fake_b.detach())
+            logits_real = self._discriminate(real_a, real_b)
+        loss_d_fake = self.gan_loss(logits_fake, target_is_real=False)
+        loss_d_real = self.gan_loss(logits_real, target_is_real=True)
+        loss_d = self.d_loss_weight * (loss_d_real + loss_d_fake)
+        self.optimize(loss_d, "discriminator")
 
-        with engine.frozen("discriminator"):
-            with engine.autocast():
-                logits_fake = engine._discriminate(real_a, fake_b)
-            loss_g_gan = engine.gan_loss(logits_fake, target_is_real=True, for_discriminator=False)
+        with self.frozen("discriminator"):
+            with self.autocast():
+                logits_fake = self._discriminate(real_a, fake_b)
+            loss_g_gan = self.gan_loss(logits_fake, target_is_real=True, for_discriminator=False)
             loss_g_l1 = F.l1_loss(fake_b.float(), real_b.float())
-            loss_g = loss_g_gan + engine.lambda_l1 * loss_g_l1
-            engine.optimize(loss_g, "generator")
+            loss_g = loss_g_gan + self.lambda_l1 * loss_g_l1
+            self.optimize(loss_g, "generator")
 
         return {
             "image": real_a,

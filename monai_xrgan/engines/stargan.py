@@ -1,5 +1,4 @@
-"""StarGAN training (WGAN-GP, domain classification, cycle reconstruction) with MI-GAN's key-domain terms, and the
-validator that scores translations during training."""
+"""StarGAN training (WGAN-GP, domain classification, cycle reconstruction) with MI-GAN's key-domain terms."""
 
 from __future__ import annotations
 
@@ -8,77 +7,23 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from ignite.metrics import Accuracy
-from monai.engines import IterationEvents, SupervisedEvaluator
-from monai.handlers import from_engine
 from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from monai_xrgan.engines.base import MultiNetworkTrainer
-from monai_xrgan.engines.utils import PrepareBatchDict
-from monai_xrgan.losses import GANLoss
-from monai_xrgan.losses.gradient_penalty import gradient_penalty
-from monai_xrgan.metrics.image import image_similarity_metrics
-from monai_xrgan.utils.checks import check_number
-from monai_xrgan.utils.distributed import unwrap
+from monai_xrgan.losses import (
+    GANLoss,
+    attention_loss,
+    feature_matching_loss,
+    gradient_penalty,
+    total_variation,
+    weighted_mean,
+)
+from monai_xrgan.utils.checks import check_int, check_number
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = [
-    "StarGANTrainer",
-    "StarGANEvaluator",
-    "attention_loss",
-    "cyclic_targets",
-    "feature_matching_loss",
-    "total_variation",
-]
-
-
-def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Mean of per-sample ``values`` ``(B, ...)`` over the samples with weight 1 (0 when there are none)."""
-    return (values * weights.reshape(-1, *([1] * (values.dim() - 1)))).sum(0) / weights.sum().clamp(min=1.0)
-
-
-def feature_matching_loss(
-    fake_features: Sequence[torch.Tensor],
-    real_features: Sequence[torch.Tensor],
-    fake_weights: torch.Tensor,
-    real_weights: torch.Tensor,
-) -> torch.Tensor:
-    """L1 between the mean features of the selected fake and real samples, averaged over layers.
-
-    Each feature map ``(B, C, h, w)`` is averaged over space and over the samples whose weight is 1, giving one
-    ``C``-vector per set; the loss is 0 when either set is empty.
-    """
-    present = (fake_weights.sum() > 0) & (real_weights.sum() > 0)
-    terms = [
-        (
-            _weighted_mean(f.float().mean(dim=(2, 3)), fake_weights)
-            - _weighted_mean(r.float().mean(dim=(2, 3)), real_weights)
-        )
-        .abs()
-        .mean()
-        for f, r in zip(fake_features, real_features)
-    ]
-    return torch.stack(terms).mean() * present.float()
-
-
-def attention_loss(mask: torch.Tensor) -> torch.Tensor:
-    """Per-sample mean weight of the input image in ``A * C + (1 - A) * x``, i.e. ``mean(1 - A)``, ``(B,)``.
-
-    GANimation (Pumarola et al. 2018, Sec. 4.2; its code's ``lambda_mask`` term) composes
-    ``M * x + (1 - M) * C`` and penalises ``mean(M)``, the weight of the original image, because without it the
-    mask saturates to ``M = 1``: an output equal to its input satisfies the cycle loss for free. With the change
-    weight ``A = 1 - M`` of MI-GAN's branch that is ``mean(1 - A)``; its gradient raises ``A``.
-    """
-    return (1.0 - mask).mean(dim=(1, 2, 3))
-
-
-def total_variation(mask: torch.Tensor) -> torch.Tensor:
-    """Per-sample mean squared difference between neighbouring pixels of ``(B, 1, H, W)`` masks, ``(B,)``."""
-    dy = (mask[:, :, 1:, :] - mask[:, :, :-1, :]).square().mean(dim=(1, 2, 3))
-    dx = (mask[:, :, :, 1:] - mask[:, :, :, :-1]).square().mean(dim=(1, 2, 3))
-    return dx + dy
+__all__ = ["StarGANTrainer"]
 
 
 class StarGANTrainer(MultiNetworkTrainer):
@@ -90,13 +35,14 @@ class StarGANTrainer(MultiNetworkTrainer):
     sampled target domains:
 
     * discriminator: ``-mean D_src(x) + mean D_src(G(x, c')) + lambda_cls CE(D_cls(x), c) + lambda_gp GP``
-      (:func:`~monai_xrgan.losses.gradient_penalty.gradient_penalty`);
+      (:func:`~monai_xrgan.losses.gradient_penalty`);
     * generator (D frozen): ``-mean D_src(G(x, c')) + lambda_cls CE(D_cls(G(x, c')), c')
       + lambda_rec L1(x, G(G(x, c'), c))`` plus, for the translations into ``key_domain`` (MI-GAN):
       ``lambda_key`` x their cross-entropy again (extra weight on D's key-domain classification),
-      ``lambda_att`` x :func:`attention_loss` (the mean weight ``1 - A`` that the output gives the input, as
-      GANimation penalises it: it keeps the mask from saturating to "no change") and ``lambda_tv`` x the total
-      variation of ``A`` (:func:`total_variation`), ``lambda_fm`` x :func:`feature_matching_loss` between D's trunk
+      ``lambda_att`` x :func:`~monai_xrgan.losses.attention_loss` (the mean weight ``1 - A`` that the output gives
+      the input, as GANimation penalises it: it keeps the mask from saturating to "no change") and ``lambda_tv`` x
+      the total variation of ``A`` (:func:`~monai_xrgan.losses.total_variation`), ``lambda_fm`` x
+      :func:`~monai_xrgan.losses.feature_matching_loss` between D's trunk
       features of those translations and of the batch's real key-domain images, and ``lambda_cp`` x the L1 between
       the generator's encoder features of ``x`` and of ``G(x, c')`` outside the attention mask (both encoded with
       ``c'``; the mask is average-pooled to the feature size and not optimised by this term).
@@ -150,14 +96,13 @@ class StarGANTrainer(MultiNetworkTrainer):
         prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
-        schedulers = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
         super().__init__(
             device=device,
             max_epochs=max_epochs,
             train_data_loader=train_data_loader,
             networks={"generator": generator, "discriminator": discriminator},
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
-            lr_schedulers={k: v for k, v in schedulers.items() if v is not None},
+            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             train_handlers=train_handlers,
             prepare_batch=prepare_batch,
             **kwargs,
@@ -169,9 +114,7 @@ class StarGANTrainer(MultiNetworkTrainer):
                 f"the generator has {self.num_domains} domains but the discriminator {d.num_domains}; "
                 "give both networks the same num_domains."
             )
-        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
-            raise ConfigError(f"n_critic must be an integer >= 1, got {n_critic!r}.")
-        self.image_key, self.domain_key, self.n_critic = image_key, domain_key, n_critic
+        self.image_key, self.domain_key, self.n_critic = image_key, domain_key, check_int("n_critic", n_critic, 1)
         self.lambdas = {
             name: check_number(f"lambda_{name}", value)
             for name, value in (("cls", lambda_cls), ("rec", lambda_rec), ("gp", lambda_gp), ("key", lambda_key),
@@ -272,11 +215,11 @@ class StarGANTrainer(MultiNetworkTrainer):
                 "loss_g_rec": F.l1_loss(reconstruction.float(), x.float()),
             }
             if lam["key"] > 0:
-                losses["loss_g_key"] = _weighted_mean(ce, into_key)
+                losses["loss_g_key"] = weighted_mean(ce, into_key)
             if lam["att"] > 0:
-                losses["loss_g_att"] = _weighted_mean(attention_loss(mask.float()), into_key)
+                losses["loss_g_att"] = weighted_mean(attention_loss(mask.float()), into_key)
             if lam["tv"] > 0:
-                losses["loss_g_tv"] = _weighted_mean(total_variation(mask.float()), into_key)
+                losses["loss_g_tv"] = weighted_mean(total_variation(mask.float()), into_key)
             if lam["fm"] > 0:
                 with torch.no_grad(), self.autocast():
                     real_features = d(x, return_features=True)[2]
@@ -303,117 +246,17 @@ class StarGANTrainer(MultiNetworkTrainer):
         scale = x.shape[-1] // features.shape[-1]
         outside = 1.0 - F.avg_pool2d(mask.detach().float(), scale)
         difference = (features.float() - reference.float()).abs().mean(dim=1, keepdim=True) * outside
-        return _weighted_mean(difference.mean(dim=(1, 2, 3)), into_key)
+        return weighted_mean(difference.mean(dim=(1, 2, 3)), into_key)
 
-    def _iteration(self, engine: StarGANTrainer, batchdata: dict[str, Any]) -> dict[str, Any]:
-        batch = engine.batch(batchdata)
-        x = batch[engine.image_key]
-        source = engine._domains(batch)
-        target = engine.sample_targets(source)
-        engine.set_train_mode(True)
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
+        x = batch[self.image_key]
+        source = self._domains(batch)
+        target = self.sample_targets(source)
 
-        with torch.no_grad(), engine.autocast():
-            fake = engine.networks["generator"](x, target)
-        output = engine._discriminator_step(x, fake, source)
-        if engine.state.iteration % engine.n_critic == 0:
-            fake, g_losses = engine._generator_step(x, source, target)
+        with torch.no_grad(), self.autocast():
+            fake = self.networks["generator"](x, target)
+        output = self._discriminator_step(x, fake, source)
+        if self.state.iteration % self.n_critic == 0:
+            fake, g_losses = self._generator_step(x, source, target)
             output.update(g_losses)
         return {"image": x, "pred": fake.detach(), "domain": source, "target_domain": target, **output}
-
-
-def cyclic_targets(source: torch.Tensor, num_domains: int) -> torch.Tensor:
-    """A deterministic target domain other than the source for each sample: sample ``i`` of the batch goes to
-    ``(source + 1 + i mod (num_domains - 1)) mod num_domains``, so a batch covers every other domain."""
-    shift = 1 + torch.arange(source.shape[0], device=source.device) % (num_domains - 1)
-    return (source + shift) % num_domains
-
-
-class _Stacked:
-    """``output_transform`` giving the decollated ``keys`` of an evaluator output as stacked batch tensors."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.select = from_engine(list(keys))
-
-    def __call__(self, output: Any) -> tuple[torch.Tensor, ...]:
-        return tuple(torch.stack([torch.as_tensor(v) for v in values]) for values in self.select(output))
-
-
-class StarGANEvaluator(SupervisedEvaluator):
-    """Validate a StarGAN generator on real images with their domains: each image is translated into another
-    domain (:func:`cyclic_targets`) and back.
-
-    Metrics: ``{prefix}translation_acc``, the accuracy of the discriminator's domain classifier (trained on real
-    images) on the translations, and ``{prefix}cycle_ssim`` / ``cycle_psnr`` / ``cycle_mae`` of the reconstruction
-    ``G(G(x, c'), c)`` against ``x``. Outputs: ``image``, ``pred`` (translation), ``rec``, ``domain``,
-    ``target_domain`` and ``logits``.
-
-    Args:
-        device: device to run on.
-        val_data_loader: loader of dictionary batches with ``image_key`` and ``domain_key``.
-        network: the generator ``G(x, c)``.
-        discriminator: ``D(x) -> (critic map, domain logits)``.
-        image_key, domain_key: batch keys of the images and of their domain indices.
-        key_metric: ``"translation_acc"`` or one of ``"cycle_ssim"``, ``"cycle_psnr"`` (the metric selecting the
-            best model).
-        metric_prefix: prefix of the metric names.
-        value_range: intensity range of the images.
-        amp: bfloat16 autocast on CUDA devices (ignored on CPU).
-        kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ...).
-    """
-
-    def __init__(
-        self,
-        device: str | torch.device,
-        val_data_loader: Iterable,
-        network: nn.Module,
-        discriminator: nn.Module,
-        image_key: str = "image",
-        domain_key: str = "domain",
-        key_metric: str = "translation_acc",
-        metric_prefix: str = "val_",
-        value_range: Sequence[float] = (-1.0, 1.0),
-        amp: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        metrics = image_similarity_metrics(value_range, f"{metric_prefix}cycle_", pred_key="rec", target_key="image")
-        metrics[f"{metric_prefix}translation_acc"] = Accuracy(output_transform=_Stacked(["logits", "target_domain"]))
-        key = f"{metric_prefix}{key_metric}"
-        if key not in metrics or key_metric == "cycle_mae":
-            raise ConfigError(f"key_metric must be one of translation_acc, cycle_ssim, cycle_psnr; got {key_metric!r}.")
-        use_amp = amp and torch.device(device).type == "cuda"
-        super().__init__(
-            device=device,
-            val_data_loader=val_data_loader,
-            network=network,
-            prepare_batch=PrepareBatchDict([image_key, domain_key]),
-            key_val_metric={key: metrics.pop(key)},
-            additional_metrics=metrics,
-            amp=use_amp,
-            amp_kwargs={"dtype": torch.bfloat16} if use_amp else None,
-            **kwargs,
-        )
-        self.discriminator = discriminator
-        self.num_domains = int(unwrap(network).num_domains)
-        self.image_key, self.domain_key = image_key, domain_key
-
-    def _iteration(self, engine: StarGANEvaluator, batchdata: dict[str, Any]) -> dict[str, Any]:
-        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking)
-        x, source = batch[engine.image_key], batch[engine.domain_key].reshape(-1).long()
-        target = cyclic_targets(source, engine.num_domains)
-        engine.discriminator.eval()
-        with engine.mode(engine.network), torch.no_grad():
-            with torch.autocast(engine.state.device.type, dtype=torch.bfloat16, enabled=engine.amp):
-                fake = engine.network(x, target)
-                rec = engine.network(fake, source)
-                logits = engine.discriminator(fake)[1]
-        engine.state.output = {
-            "image": x,
-            "pred": fake.float(),
-            "rec": rec.float(),
-            "domain": source,
-            "target_domain": target,
-            "logits": logits.float(),
-        }
-        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        return engine.state.output

@@ -1,15 +1,20 @@
-"""Batch preparation for the engines: dictionary batches to tensors on the device."""
+"""Batch preparation for the engines: dictionary batches to tensors on the device, and a loader cycled forever."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
 from monai.data import MetaTensor
 from monai.engines.utils import PrepareBatch
+from torch.utils.data import DistributedSampler
 
-__all__ = ["PrepareBatchDict", "PrepareBatchPair", "to_device"]
+from monai_xrgan.utils.errors import ConfigError
+
+__all__ = ["CyclingLoader", "PrepareBatchDict", "PrepareBatchPair", "to_device"]
+
+_END = object()
 
 
 def to_device(value: Any, device: str | torch.device | None, non_blocking: bool = False, plain: bool = False) -> Any:
@@ -60,3 +65,35 @@ class PrepareBatchPair(PrepareBatch):
             to_device(batchdata[self.input_key], device, non_blocking),
             to_device(batchdata.get(self.target_key), device, non_blocking),
         )
+
+
+class CyclingLoader(Iterator):
+    """The batches of ``loader`` forever: when a pass runs out the loader is restarted (a new shuffle), and a
+    ``DistributedSampler`` is given ``set_epoch(n)`` before pass ``n``, so that every pass is shuffled differently.
+
+    Used for the second, independently cycled domain of the unpaired trainers; ``passes`` counts the finished passes.
+
+    Args:
+        loader: a loader (or any re-iterable) of batches.
+        name: the loader's config name, for the error of a loader without batches.
+    """
+
+    def __init__(self, loader: Iterable, name: str = "data_loader") -> None:
+        self.loader, self.name = loader, name
+        self.passes = 0
+        self._batches: Iterator | None = None
+
+    def __next__(self) -> Any:
+        if self._batches is not None:
+            batch = next(self._batches, _END)
+            if batch is not _END:
+                return batch
+            self.passes += 1
+        sampler = getattr(self.loader, "sampler", None)
+        if isinstance(sampler, DistributedSampler):
+            sampler.set_epoch(self.passes)
+        self._batches = iter(self.loader)
+        batch = next(self._batches, _END)
+        if batch is _END:
+            raise ConfigError(f"{self.name} has no batches; check its datalist and batch size.")
+        return batch

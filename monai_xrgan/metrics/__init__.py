@@ -13,8 +13,20 @@ from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
 from monai_xrgan.metrics.image_statistics import histogram_distance, power_spectrum_distance, radial_power_spectrum
 from monai_xrgan.metrics.lesion import LesionChangeMetric, lesion_change_handler, lesion_change_scores
 from monai_xrgan.metrics.nodules import matched_filter_signal, nodules_found
+from monai_xrgan.metrics.restoration import (
+    DEGRADATION_GROUPS,
+    FlatClassificationReport,
+    ImageSimilarityByGroup,
+    degradation_kinds,
+)
+from monai_xrgan.metrics.sampling import SamplingTime
 
 __all__ = [
+    "DEGRADATION_GROUPS",
+    "FlatClassificationReport",
+    "ImageSimilarityByGroup",
+    "degradation_kinds",
+    "SamplingTime",
     "LesionCNRMetric",
     "lesion_cnr",
     "lesion_cnr_handler",

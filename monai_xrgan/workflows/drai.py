@@ -13,14 +13,11 @@ from typing import Any
 
 import torch
 from ignite.handlers import DiskSaver
-from monai.data import MetaTensor
-from monai.inferers import Inferer
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from monai_xrgan.io.xray import write_png
-from monai_xrgan.handlers.checkpoint import load_network_weights
 from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.metrics.classification import classification_report, resolve_class_names
 from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
 from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
@@ -28,12 +25,12 @@ from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, gener
 from monai_xrgan.transforms.xray import XRayPreprocessd
 from monai_xrgan.utils.checks import require_file, require_flag
 from monai_xrgan.utils.distributed import unwrap
-from monai_xrgan.utils.errors import ConfigError, MissingInputError
+from monai_xrgan.utils.errors import ConfigError
+from monai_xrgan.utils.weights import load_network_weights
 from monai_xrgan.visualize import image_grid, to_display
 from monai_xrgan.workflows.classifier import build_classifier, train_classifier
 
 __all__ = [
-    "DRAIReconstructionInferer",
     "save_images",
     "write_generated",
     "write_swaps",
@@ -43,48 +40,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class DRAIReconstructionInferer(Inferer):
-    """Encode, then regenerate: ``network(E.code(x))``, the image-to-image path of a DRAI bundle.
-
-    The network the inferer is given is the generator (the bundle's ``network_def``, loaded from ``models/model.pt``
-    by whoever runs it: a ``CheckpointLoader``, MONAI Label); the encoder is the inferer's own, its weights read
-    (``weights_only``) from ``encoder_path`` at the first call and again whenever the file changes, so that building
-    the inferer touches no file. The condition of the code is the encoder's predicted class, so the output is the
-    model's reconstruction of the input: same finding, same style, as far as the model captured them.
-
-    Args:
-        encoder: a :class:`~monai_xrgan.networks.drai.DRAIEncoder` with the generator's latent layout.
-        encoder_path: its weights (``models/encoder.pt`` of a trained bundle).
-    """
-
-    def __init__(self, encoder: nn.Module, encoder_path: str | os.PathLike) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.encoder_path = Path(encoder_path)
-        self._loaded: tuple[float, torch.device] | None = None
-
-    def _encoder_on(self, device: torch.device) -> nn.Module:
-        if not self.encoder_path.is_file():
-            raise MissingInputError(
-                f"{self.encoder_path}: not found (config `encoder_ckpt_path`); train the bundle first "
-                "(configs/train.json writes models/encoder.pt beside models/model.pt)."
-            )
-        key = (self.encoder_path.stat().st_mtime, device)
-        if self._loaded != key:
-            load_network_weights(self.encoder, self.encoder_path, name="encoder")
-            self.encoder.to(device).eval()
-            self._loaded = key
-        return self.encoder
-
-    def __call__(self, inputs: torch.Tensor, network: nn.Module, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """Reconstructions ``(B, C, X, Y)`` of ``inputs`` in the model range by the generator ``network``."""
-        images = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
-        output = network(self._encoder_on(images.device).code(images), *args, **kwargs)
-        if isinstance(inputs, MetaTensor):  # as an image-to-image network's output: the input's metadata, for Invertd
-            output = MetaTensor(output).copy_meta_from(inputs)
-        return output
 
 
 def _class_indices(conditions: Sequence[int | str] | None, class_names: Sequence[str]) -> list[int]:

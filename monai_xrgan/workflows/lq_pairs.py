@@ -13,8 +13,8 @@ from monai.inferers import Inferer
 from torch import nn
 
 from monai_xrgan.data.datalists import load_datalist
-from monai_xrgan.io.xray import write_png
 from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError
 
@@ -45,7 +45,7 @@ def write_lq_pairs(
     Args:
         network: the stage-1 generator (already loaded, e.g. the trained DDPM-LQ model or a MUNIT translator).
         inferer: called as ``inferer(images, network)`` on ``[-1, 1]`` batches (a
-            :class:`~monai_xrgan.engines.DiffusionSampler` doing SDEdit, or ``SimpleInferer``).
+            :class:`~monai_xrgan.inferers.DiffusionSampler` doing SDEdit, or ``SimpleInferer``).
         datalist, dataset_dir: the source datalist and the folder its paths are relative to.
         name: name of the pair set (folder and datalist suffix), e.g. ``"lq_ddpm"``.
         image_size: side of the model input and of the written LQ images.

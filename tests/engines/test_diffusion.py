@@ -15,8 +15,9 @@ from monai.networks.nets import DiffusionModelUNet
 from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from monai_xrgan.engines import ConcatDiffusionInferer, DiffusionSampler, EMATrainer, RestorationPrepareBatch
-from monai_xrgan.engines.diffusion import SamplingTime
+from monai_xrgan.engines import EMATrainer, RestorationPrepareBatch
+from monai_xrgan.inferers import ConcatDiffusionInferer, DiffusionSampler
+from monai_xrgan.metrics import SamplingTime
 from monai_xrgan.utils.errors import ConfigError
 
 
@@ -57,7 +58,8 @@ def test_supervised_trainer_with_diffusion_prepare_batch_learns():
     trainer = SupervisedTrainer(
         device="cpu", max_epochs=3, train_data_loader=data, network=net,
         optimizer=torch.optim.Adam(net.parameters(), 1e-3), loss_function=torch.nn.MSELoss(),
-        inferer=ConcatDiffusionInferer(DDPMScheduler(1000)), prepare_batch=DiffusionPrepareBatch(1000, condition_name="lq"),
+        inferer=ConcatDiffusionInferer(DDPMScheduler(1000)),
+        prepare_batch=DiffusionPrepareBatch(1000, condition_name="lq"),
         decollate=False,
     )  # fmt: skip
     losses = []
@@ -163,8 +165,11 @@ class _Zero(torch.nn.Module):
         return torch.zeros_like(x[:, :1])
 
 
-@pytest.mark.parametrize("scheduler, steps", [(DDIMScheduler(1000, prediction_type="sample"), 50),
-                                              (DDPMScheduler(20, prediction_type="sample"), 20)], ids=["ddim", "ddpm"])
+@pytest.mark.parametrize(
+    "scheduler, steps",
+    [(DDIMScheduler(1000, prediction_type="sample"), 50), (DDPMScheduler(20, prediction_type="sample"), 20)],
+    ids=["ddim", "ddpm"],
+)
 def test_residual_sampling_returns_the_lq_input_when_the_model_predicts_zero_residual(scheduler, steps):
     lq = torch.rand(2, 1, 8, 8) * 2 - 1
     out = DiffusionSampler(scheduler, steps, prediction_type="sample", residual=True)(lq, _Zero())
@@ -182,8 +187,11 @@ def test_restoration_batch_diffuses_the_residual_with_the_configured_target(pred
     images, target, args, kwargs = prepare({"hq": hq, "lq": lq}, "cpu")
     torch.testing.assert_close(images, hq - lq)
     torch.testing.assert_close(kwargs["condition"], lq)
-    expected = {"sample": hq - lq, "epsilon": kwargs["noise"],
-                "v_prediction": scheduler.get_velocity(hq - lq, kwargs["noise"], kwargs["timesteps"])}[prediction_type]
+    expected = {
+        "sample": hq - lq,
+        "epsilon": kwargs["noise"],
+        "v_prediction": scheduler.get_velocity(hq - lq, kwargs["noise"], kwargs["timesteps"]),
+    }[prediction_type]
     torch.testing.assert_close(target, expected)
     assert args == () and kwargs["timesteps"].shape == (3,)
     plain, *_ = RestorationPrepareBatch(1000, scheduler, prediction_type, image_key="hq")({"hq": hq}, "cpu")
@@ -198,7 +206,9 @@ def test_restoration_batch_options_are_checked():
     with pytest.raises(ConfigError, match="prediction_type must be one of"):
         RestorationPrepareBatch(1000, DDPMScheduler(1000), "noise")
     with pytest.raises(ConfigError, match="'lq'"):
-        RestorationPrepareBatch(1000, DDPMScheduler(1000), condition_name="lq")({"image": torch.zeros(1, 1, 4, 4)}, "cpu")
+        RestorationPrepareBatch(1000, DDPMScheduler(1000), condition_name="lq")(
+            {"image": torch.zeros(1, 1, 4, 4)}, "cpu"
+        )
 
 
 def _pairs(count: int, size: int = 16) -> list[dict[str, torch.Tensor]]:

@@ -5,8 +5,8 @@ import torch
 from ignite.engine import Events
 
 from monai_xrgan.engines import StarGANEvaluator, StarGANTrainer
-from monai_xrgan.engines.stargan import attention_loss, cyclic_targets, feature_matching_loss, total_variation
-from monai_xrgan.losses import gradient_penalty
+from monai_xrgan.engines.evaluators import cyclic_targets
+from monai_xrgan.losses import attention_loss, feature_matching_loss, gradient_penalty, total_variation
 from monai_xrgan.networks import StarGANDiscriminator, StarGANGenerator
 from monai_xrgan.utils.errors import ConfigError
 
@@ -27,8 +27,8 @@ def _trainer(batches, key_branch: bool, n_critic: int = 2, **kwargs) -> StarGANT
     g = StarGANGenerator(1, 3, base_channels=8, num_res_blocks=1, key_domain=2 if key_branch else None)
     d = StarGANDiscriminator(1, 3, image_size=32, base_channels=8, num_layers=5)
     options = {**(MIGAN if key_branch else {}), **kwargs}
-    return StarGANTrainer("cpu", 1, batches, g, d, torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(d.parameters(), 1e-4),
-                          n_critic=n_critic, **options)  # fmt: skip
+    optimizers = torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(d.parameters(), 1e-4)
+    return StarGANTrainer("cpu", 1, batches, g, d, *optimizers, n_critic=n_critic, **options)
 
 
 def test_gradient_penalty_of_a_linear_critic_is_exact():

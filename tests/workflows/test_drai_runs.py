@@ -11,6 +11,7 @@ from torch.utils.data import default_collate
 
 from monai_xrgan.data import load_datalist
 from monai_xrgan.demo.datasets import make_demo_dataset
+from monai_xrgan.inferers import DRAIReconstructionInferer
 from monai_xrgan.io.xray import write_png
 from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
 from monai_xrgan.networks.drai import DRAIEncoder, DRAIGenerator
@@ -18,7 +19,6 @@ from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 from monai_xrgan.workflows import build_classifier
 from monai_xrgan.workflows.drai import (
-    DRAIReconstructionInferer,
     evaluate_drai,
     load_drai_weights,
     reference_classifier,

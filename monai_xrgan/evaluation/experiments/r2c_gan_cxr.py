@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from monai_xrgan.engines.cycle import DEGRADATION_GROUPS
 from monai_xrgan.evaluation import figures
 from monai_xrgan.evaluation.figures import plt
 from monai_xrgan.evaluation.report import ClaimSpec, make_row
 from monai_xrgan.evaluation.runner import Experiment, SeedRun
+from monai_xrgan.metrics import DEGRADATION_GROUPS
 from monai_xrgan.transforms.xray import LoadXRay
 from monai_xrgan.utils.errors import MissingInputError
 

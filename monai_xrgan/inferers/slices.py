@@ -1,4 +1,4 @@
-"""Inferers that run 2-D networks on 3-D volumes."""
+"""Inferers that run 2-D networks on the axial slices of 3-D volumes."""
 
 from __future__ import annotations
 

@@ -16,16 +16,12 @@ from monai.data import MetaTensor
 from torch import nn
 from torch.utils.data import DataLoader
 
-from monai_xrgan.engines.cycle import (
-    JointRestorationEvaluator,
-    R2CGANTrainer,
-    degradation_kinds,
-    probability_cross_entropy,
-    restored_items,
-)
+from monai_xrgan.engines.evaluators import JointRestorationEvaluator, restored_items
 from monai_xrgan.engines.image_pool import ImagePool
+from monai_xrgan.engines.r2c_gan import R2CGANTrainer
 from monai_xrgan.handlers.class_probabilities import ClassProbabilityCSVWriter
-from monai_xrgan.losses import GANLoss
+from monai_xrgan.losses import GANLoss, probability_cross_entropy
+from monai_xrgan.metrics.restoration import degradation_kinds
 from monai_xrgan.networks.r2c import r2c_discriminator, r2c_generator
 from monai_xrgan.utils.errors import ConfigError
 
@@ -95,7 +91,7 @@ def test_epoch_is_as_long_as_the_longer_set_and_the_shorter_one_restarts():
     assert trainer.state.iteration == 3 and len(set(hq_batches)) == 3
     trainer = tiny_trainer(num_lq=6, num_hq=2)  # 3 and 1 batches: the HQ loader restarts twice
     trainer.run()
-    assert trainer.state.iteration == 3 and trainer._hq_passes == 2
+    assert trainer.state.iteration == 3 and trainer.hq_batches.passes == 2
 
 
 @pytest.mark.parametrize("variant", ["operational", "convolutional"])
@@ -265,7 +261,9 @@ def _offset_pairs(offsets: list[float]) -> list[dict[str, Any]]:
 def test_evaluator_scores_each_degradation_type():
     offsets = [0.1, 0.2, 0.3, 0.05]
     data = _offset_pairs(offsets)
-    for item, description in zip(data, ("gaussian_noise:1", "motion_blur:2+poisson_noise:1", "over_exposure:3", "none")):
+    for item, description in zip(
+        data, ("gaussian_noise:1", "motion_blur:2+poisson_noise:1", "over_exposure:3", "none")
+    ):
         item["degradation"] = description
     psnr = [-20 * math.log10(d / 2) for d in offsets]
     evaluator = JointRestorationEvaluator(
@@ -275,7 +273,9 @@ def test_evaluator_scores_each_degradation_type():
     evaluator.run()
     m = evaluator.state.metrics
     assert m["test_psnr"] == pytest.approx(sum(psnr) / 4, rel=1e-4)
-    assert m["test_psnr_noise"] == pytest.approx((psnr[0] + psnr[1]) / 2, rel=1e-4)  # an image in two types counts in both
+    assert m["test_psnr_noise"] == pytest.approx(
+        (psnr[0] + psnr[1]) / 2, rel=1e-4
+    )  # an image in two types counts in both
     assert m["test_psnr_blur"] == pytest.approx(psnr[1], rel=1e-4)
     assert m["test_psnr_overexposure"] == pytest.approx(psnr[2], rel=1e-4)
     assert "test_psnr_underexposure" not in m and "test_ssim_underexposure" not in m  # no such test image
