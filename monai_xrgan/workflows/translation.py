@@ -29,14 +29,14 @@ from monai.data import DataLoader, Dataset
 from monai.transforms import Resized
 from torch import nn
 
-from monai_xrgan.io.xray import write_png
 from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.metrics.classification import resolve_class_index, resolve_class_names
-from monai_xrgan.workflows.gan_scores import classifier_reports, gan_train_test
 from monai_xrgan.utils.distributed import unwrap
 from monai_xrgan.utils.errors import ConfigError
 from monai_xrgan.visualize import image_grid
 from monai_xrgan.workflows.classifier import train_classifier
+from monai_xrgan.workflows.gan_scores import classifier_reports, gan_train_test
 
 __all__ = [
     "IdentityTranslator",

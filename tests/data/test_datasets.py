@@ -15,8 +15,8 @@ from monai.transforms import Compose, Invertd, OneOf, RandFlipd, RandSpatialCrop
 
 import monai_xrgan.transforms.xray as xray
 from monai_xrgan.data.datasets import DiskCacheDataset, cached_dataset, flatten_transforms
-from monai_xrgan.io.xray import write_png
 from monai_xrgan.data.loaders import GuardedDataLoader
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.transforms import XRayPreprocessd
 from monai_xrgan.utils.errors import ConfigError
 

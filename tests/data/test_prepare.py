@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 
 from monai_xrgan.data import load_datalist
-from monai_xrgan.io.ct import write_ct_dicom_series
-from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.data.prepare import prepare_dataset
 from monai_xrgan.data.prepare.__main__ import main
 from monai_xrgan.data.prepare.cc_ccii import grey_to_hu
 from monai_xrgan.data.prepare.common import split_items
+from monai_xrgan.io.ct import write_ct_dicom_series
+from monai_xrgan.io.xray import write_dicom, write_png
 from monai_xrgan.transforms import CTWindow, LoadCT, LoadXRay
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from monai_xrgan.io.xray import write_png
-from monai_xrgan.demo.phantoms import synthetic_chest_xray
 from monai_xrgan.data.prepare.__main__ import main
+from monai_xrgan.demo.phantoms import synthetic_chest_xray
+from monai_xrgan.io.xray import write_png
 
 from helpers.bundles import TINY, run_bundle
 

@@ -38,7 +38,9 @@ def test_both_networks_are_updated_and_discriminator_unfrozen_after_generator_st
     before = {name: copy.deepcopy(net.state_dict()) for name, net in trainer.raw_networks.items()}
     trainer.run()
     for name, net in trainer.raw_networks.items():
-        changed = [k for k, v in net.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[name][k])]
+        changed = [
+            k for k, v in net.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[name][k])
+        ]
         assert changed, f"{name} was not updated"
     assert all(p.requires_grad for p in trainer.raw_networks["discriminator"].parameters())
 
@@ -68,8 +70,14 @@ def test_bad_amp_dtype_is_rejected():
 def test_checkpoint_objects_hold_everything_to_resume():
     trainer = tiny_trainer(g_lr_scheduler=None)
     objects = trainer.checkpoint_objects()
-    assert {"trainer", "network_generator", "network_discriminator", "optimizer_generator", "optimizer_discriminator",
-            "grad_scaler"} <= set(objects)
+    assert {
+        "trainer",
+        "network_generator",
+        "network_discriminator",
+        "optimizer_generator",
+        "optimizer_discriminator",
+        "grad_scaler",
+    } <= set(objects)
 
 
 @pytest.mark.slow

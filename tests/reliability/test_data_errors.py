@@ -10,8 +10,8 @@ import pytest
 from monai.data import CacheDataset, Dataset
 from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandFlipd
 
-from monai_xrgan.io.xray import write_png
 from monai_xrgan.data.loaders import BadImageError, GuardedDataLoader
+from monai_xrgan.io.xray import write_png
 from monai_xrgan.transforms import XRayPreprocessd
 
 

@@ -16,8 +16,8 @@ from monai.data import DataLoader, Dataset, decollate_batch
 from monai.transforms import Compose, Invertd
 from PIL import Image
 
-from monai_xrgan.io.ct import write_ct_dicom_series, write_ct_nifti
 from monai_xrgan.demo.ct_phantoms import synthetic_ct
+from monai_xrgan.io.ct import write_ct_dicom_series, write_ct_nifti
 from monai_xrgan.transforms import ct as ct_module
 from monai_xrgan.transforms.ct import (
     CTMeta,

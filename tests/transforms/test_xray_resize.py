@@ -9,8 +9,8 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import Compose, Invertd, Resize, Resized, SpatialPadd
 
-from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.demo.phantoms import synthetic_chest_xray
+from monai_xrgan.io.xray import write_dicom
 from monai_xrgan.transforms import LoadXRayd, XRayPreprocessd, XRayToModelRanged
 from monai_xrgan.transforms.xray import AntialiasedResize
 
