@@ -2,7 +2,7 @@
 encode-and-regenerate."""
 
 from monai_xrgan.inferers.diffusion import PREDICTION_TYPES, ConcatDiffusionInferer, DiffusionSampler
-from monai_xrgan.inferers.drai import DRAIReconstructionInferer
+from monai_xrgan.inferers.drai import DRAIReconstructionInferer, content_style_grid, generate_images
 from monai_xrgan.inferers.slices import AxialSliceInferer
 
 __all__ = [
@@ -11,4 +11,6 @@ __all__ = [
     "ConcatDiffusionInferer",
     "DiffusionSampler",
     "DRAIReconstructionInferer",
+    "content_style_grid",
+    "generate_images",
 ]

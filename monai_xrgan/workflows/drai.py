@@ -17,11 +17,12 @@ from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
 from monai_xrgan.handlers.metrics_io import write_json_atomic
+from monai_xrgan.inferers.drai import content_style_grid, generate_images
 from monai_xrgan.io.xray import write_png
 from monai_xrgan.metrics.classification import classification_report, resolve_class_names
 from monai_xrgan.metrics.disentanglement import disentanglement_report, encode_images, stack_batches
 from monai_xrgan.metrics.feature_distance import classifier_outputs, condition_accuracy, frechet_distance
-from monai_xrgan.networks.drai import DRAIAutoencoder, content_style_grid, generate_images
+from monai_xrgan.networks.drai import DRAIAutoencoder
 from monai_xrgan.transforms.xray import XRayPreprocessd
 from monai_xrgan.utils.checks import require_file, require_flag
 from monai_xrgan.utils.distributed import unwrap

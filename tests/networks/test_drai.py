@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from monai_xrgan.inferers import content_style_grid, generate_images
 from monai_xrgan.networks.drai import (
     DRAIAutoencoder,
     DRAIDiscriminator,
@@ -10,8 +11,6 @@ from monai_xrgan.networks.drai import (
     DRAIGenerator,
     DRAIStyleClassifier,
     LatentLayout,
-    content_style_grid,
-    generate_images,
 )
 from monai_xrgan.utils.errors import ConfigError
 
