@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from monai.utils import CommonKeys, set_determinism
 from torch import nn
 
 from monai_xrgan.handlers.guards import StopOnNonFiniteLoss
+from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.metrics.classification import ClassificationReportHandler, resolve_class_names
 from monai_xrgan.transforms.xray import XRayPreprocessd
 from monai_xrgan.utils.checks import check_int, require_count
@@ -41,8 +43,10 @@ __all__ = [
     "class_weights",
     "classifier_transforms",
     "evaluate_classifier",
+    "labelled_items",
     "train_and_evaluate_classifier",
     "train_classifier",
+    "write_classifier_report",
 ]
 
 #: MONAI network constructors accepted as ``arch``
@@ -52,6 +56,8 @@ ARCHITECTURES = {"resnet18": nets.resnet18, "resnet34": nets.resnet34, "resnet50
 #: 2 CPU cores) and is not the ResNet-50 of the papers.
 STANDARD_STEM = {"conv1_t_stride": 2, "bias_downsample": False}
 REPORT_METRIC = "classification_report"
+#: labelled items, or a function of no argument that returns them (called only when they are needed)
+ItemsSource = Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]]
 
 logger = get_logger("monai_xrgan.workflows")
 
@@ -122,6 +128,19 @@ def check_labelled_items(items: Any, num_classes: int, name: str = "items") -> l
             raise MissingInputError(f"{where}['image'] = {image!r} is not an existing file; fix the path.")
         checked.append({"image": os.fspath(image), "label": int(label)})
     return checked
+
+
+def labelled_items(
+    items: Sequence[Mapping[str, Any]], image_key: str = "image", label_key: str = "label"
+) -> list[dict[str, Any]]:
+    """``[{"image": item[image_key], "label": item[label_key]}, ...]``: datalist items (e.g. ``{"lq", "label", ...}``)
+    as the classifier's items, every other key dropped."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+        raise ConfigError(f"items must be a list of dicts, got {type(items).__name__}.")
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping) or image_key not in item or label_key not in item:
+            raise ConfigError(f"items[{i}] must be a dict with '{image_key}' and '{label_key}', got {item!r}.")
+    return [{"image": item[image_key], "label": item[label_key]} for item in items]
 
 
 def class_counts(items: Sequence[Mapping[str, Any]], num_classes: int) -> list[int]:
@@ -401,3 +420,43 @@ def train_and_evaluate_classifier(
         num_workers=0,
         preprocessing=preprocessing,
     )
+
+
+def write_classifier_report(
+    path: str | os.PathLike,
+    description: str,
+    train_items: ItemsSource,
+    test_items: ItemsSource,
+    num_classes: int,
+    class_names: Sequence[str] | None = None,
+    positive_class: int | str | None = None,
+    *,
+    split: str,
+    classifier: Mapping[str, Any],
+    image_size: int = 128,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    preprocessing: Callable | None = None,
+) -> Path:
+    """:func:`train_and_evaluate_classifier` with the ``classifier`` settings (``arch``, ``epochs``, ``batch_size``,
+    ``lr``...), then write ``{"baseline": description, "split": split, "classifier": classifier, "report": report}``
+    to ``path`` (JSON, atomically); return ``path``.
+
+    Args:
+        train_items, test_items: ``[{"image": ..., "label": ...}, ...]``, or functions of no argument that return them,
+            called here (e.g. a ``functools.partial`` of :func:`~monai_xrgan.engines.restored_items`, which runs a
+            restoration evaluator), train first.
+        split: the datalist split the test items come from, recorded in the file.
+        image_size, seed, device, preprocessing: as in :func:`train_and_evaluate_classifier`; data loading runs in
+            the main process (``num_workers=0``).
+    """
+    if not isinstance(classifier, Mapping):
+        raise ConfigError(f"classifier must be a dict of train_classifier settings, got {type(classifier).__name__}.")
+    train = train_items() if callable(train_items) else train_items
+    test = test_items() if callable(test_items) else test_items
+    report = train_and_evaluate_classifier(
+        train, test, num_classes, class_names, positive_class, image_size=image_size, seed=seed, device=device,
+        num_workers=0, preprocessing=preprocessing, **classifier,
+    )  # fmt: skip
+    record = {"baseline": description, "split": split, "classifier": dict(classifier), "report": report}
+    return write_json_atomic(path, record)
