@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from monai_xrgan.transforms.xray import xray_format_of
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
-__all__ = ["PATH_KEYS", "IMAGE_SUFFIXES", "load_datalist", "datalist_from_folder"]
+__all__ = ["PATH_KEYS", "IMAGE_SUFFIXES", "load_datalist", "datalist_from_folder", "counterpart_items"]
 
 #: item keys whose values are file paths (relative to the dataset folder)
 PATH_KEYS = ("image", "target", "lq", "hq", "mask")
@@ -87,3 +87,23 @@ def datalist_from_folder(folder: str | os.PathLike, key: str = "image") -> list[
     if not files:
         raise MissingInputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder.")
     return [{key: str(f)} for f in files]
+
+
+def counterpart_items(
+    items: Sequence[Mapping[str, Any]],
+    image_key: str,
+    base_dir: str | os.PathLike,
+    keep: Sequence[str] = ("nodule",),
+) -> list[dict[str, Any]]:
+    """Items whose ``image`` is each item's ``image_key`` file (relative to ``base_dir``), with the ``keep`` keys.
+
+    For scoring a pipeline on another file of the same items, e.g. the lesion-free ``clean`` counterparts of images
+    with an inserted nodule, keeping the ``nodule`` position so that the same region is scored on both.
+    """
+    counterparts = []
+    for i, item in enumerate(items):
+        missing = [k for k in (image_key, *keep) if k not in item]
+        if missing:
+            raise ConfigError(f"item {i} has no {missing}; counterpart items need keys {[image_key, *keep]}.")
+        counterparts.append({"image": str(Path(base_dir) / item[image_key]), **{k: item[k] for k in keep}})
+    return counterparts

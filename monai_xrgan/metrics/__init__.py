@@ -9,7 +9,7 @@ from monai_xrgan.metrics.classification import (
     resolve_class_names,
 )
 from monai_xrgan.metrics.cnr import LesionCNRMetric, lesion_cnr, lesion_cnr_handler
-from monai_xrgan.metrics.image import UnitRangePairs, image_similarity_metrics
+from monai_xrgan.metrics.image import MS_SSIM_WEIGHTS, UnitRangePairs, image_similarity_metrics, ms_ssim_weights
 from monai_xrgan.metrics.image_statistics import histogram_distance, power_spectrum_distance, radial_power_spectrum
 from monai_xrgan.metrics.lesion import LesionChangeMetric, lesion_change_handler, lesion_change_scores
 from monai_xrgan.metrics.nodules import matched_filter_signal, nodules_found
@@ -35,8 +35,10 @@ __all__ = [
     "lesion_change_scores",
     "matched_filter_signal",
     "nodules_found",
+    "MS_SSIM_WEIGHTS",
     "UnitRangePairs",
     "image_similarity_metrics",
+    "ms_ssim_weights",
     "histogram_distance",
     "power_spectrum_distance",
     "radial_power_spectrum",

@@ -9,7 +9,12 @@ import torch
 from monai.handlers import IgniteMetricHandler, MeanAbsoluteError, PeakSignalToNoiseRatio, from_engine
 from monai.metrics import SSIMMetric
 
-__all__ = ["UnitRangePairs", "image_similarity_metrics"]
+from monai_xrgan.utils.errors import ConfigError
+
+__all__ = ["MS_SSIM_WEIGHTS", "UnitRangePairs", "image_similarity_metrics", "ms_ssim_weights"]
+
+#: MS-SSIM's scale weights (Wang, Simoncelli & Bovik 2003), finest scale first
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
 class UnitRangePairs:
@@ -46,3 +51,18 @@ def image_similarity_metrics(
         f"{prefix}psnr": PeakSignalToNoiseRatio(max_val=1.0, output_transform=pairs),
         f"{prefix}mae": MeanAbsoluteError(output_transform=pairs),
     }
+
+
+def ms_ssim_weights(image_size: int, kernel_size: int = 11) -> list[float]:
+    """:data:`MS_SSIM_WEIGHTS` of as many scales as an ``image_size`` image supports, renormalised to sum to 1.
+
+    Scale ``n`` is kept while both the image after its ``n - 1`` halvings and MONAI's size check
+    (``size // (n - 1) ** 2``) stay larger than ``kernel_size - 1``; e.g. 2 scales at 32 px, 3 at 64, 5 at 176.
+    """
+    fits = [
+        n for n in range(1, len(MS_SSIM_WEIGHTS) + 1) if image_size // max(2 ** (n - 1), (n - 1) ** 2) > kernel_size - 1
+    ]
+    if not fits:
+        raise ConfigError(f"image_size {image_size} is too small for MS-SSIM; it needs at least {kernel_size} pixels.")
+    kept = MS_SSIM_WEIGHTS[: max(fits)]
+    return [w / sum(kept) for w in kept]

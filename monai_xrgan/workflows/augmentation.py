@@ -4,6 +4,7 @@ the controls that could explain a gain (real images repeated, real images of ano
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -28,12 +29,15 @@ from monai_xrgan.workflows.classifier import (
 __all__ = [
     "RESULTS_JSON",
     "RESULTS_MD",
+    "balancing_sources",
+    "class_count_record",
     "compare_real_vs_augmented",
     "compare_training_sets",
     "generate_labelled",
     "oversample",
     "relabel",
     "results_table",
+    "steps_per_epoch_of_largest",
 ]
 
 RESULTS_JSON = "augmentation_results.json"
@@ -66,6 +70,25 @@ def generate_labelled(evaluator: Engine, label: int, path_key: str = "pred_path"
     finally:
         evaluator.remove_event_handler(_collect, Events.ITERATION_COMPLETED)
     return [{"image": path, "label": int(label)} for path in written]
+
+
+def balancing_sources(items: Sequence[Mapping[str, Any]], source_label: int, target_label: int) -> list[dict[str, Any]]:
+    """The first items of class ``source_label``, as many as class ``target_label`` has fewer: the images to
+    translate into ``target_label`` ones so that the two classes end up the same size (none if it is not smaller)."""
+    sources = [dict(item) for item in items if item.get("label") == source_label]
+    missing = len(sources) - sum(item.get("label") == target_label for item in items)
+    return sources[: max(0, missing)]
+
+
+def class_count_record(items: Sequence[Mapping[str, Any]], class_names: Sequence[str]) -> dict[str, int]:
+    """``{class name: number of items}`` of labelled ``items``, every class listed (for results records)."""
+    return dict(zip(class_names, class_counts(items, len(class_names))))
+
+
+def steps_per_epoch_of_largest(training_sets: Mapping[str, Sequence[Any]], batch_size: int) -> int:
+    """Batches of one pass over the largest training set: ``steps_per_epoch`` for the same number of optimiser steps
+    on every set of :func:`compare_training_sets`."""
+    return math.ceil(max(len(items) for items in training_sets.values()) / batch_size)
 
 
 def oversample(items: Sequence[Mapping[str, Any]], label: int, count: int) -> list[dict[str, Any]]:

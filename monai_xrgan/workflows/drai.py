@@ -35,6 +35,8 @@ __all__ = [
     "save_images",
     "write_generated",
     "write_swaps",
+    "one_image_per_class",
+    "spread_images",
     "reference_classifier",
     "load_drai_weights",
     "evaluate_drai",
@@ -140,6 +142,23 @@ def _load_images(paths: Sequence[str | os.PathLike], image_size: int, key: str) 
     return torch.stack([load({"image": os.fspath(p)})["image"].as_tensor() for p in paths])
 
 
+def one_image_per_class(items: Sequence[Mapping[str, Any]], num_classes: int) -> list[str]:
+    """The ``image`` of the first item of each class ``0 .. num_classes - 1``: default content images of swaps."""
+    images = []
+    for label in range(num_classes):
+        image = next((item["image"] for item in items if item["label"] == label), None)
+        if image is None:
+            raise ConfigError(f"no item of class {label} among the {len(items)} items; give content_images yourself.")
+        images.append(image)
+    return images
+
+
+def spread_images(items: Sequence[Mapping[str, Any]], count: int = 4) -> list[str]:
+    """The ``image`` of ``count`` items spread over ``items`` (every ``len // count``-th from the second, as
+    classes are often listed in blocks): default style images of swaps."""
+    return [item["image"] for item in items[1 :: max(1, len(items) // count)]][:count]
+
+
 def write_swaps(
     encoder: nn.Module,
     generator: nn.Module,
@@ -187,9 +206,9 @@ def reference_classifier(
     image_size: int,
     ckpt_path: str | os.PathLike | None = None,
     save_path: str | os.PathLike | None = None,
-    arch: str = "resnet18",
+    settings: Mapping[str, Any] | None = None,
+    seed: int = 0,
     device: str | torch.device | None = None,
-    **settings: Any,
 ) -> nn.Module:
     """The classifier of real images that reads generated ones (condition accuracy, FID-style features), in eval mode.
 
@@ -203,13 +222,17 @@ def reference_classifier(
         image_size: side of the classifier's square input.
         ckpt_path: weights of a classifier trained before (config ``classifier_ckpt``), or ``None``.
         save_path: where to write a newly trained classifier's weights, or ``None``.
-        arch: classifier architecture (:data:`~monai_xrgan.workflows.classifier.ARCHITECTURES`).
+        settings: :func:`~monai_xrgan.workflows.train_classifier` arguments (``arch``, default ``"resnet18"``, one of
+            :data:`~monai_xrgan.workflows.classifier.ARCHITECTURES`; ``epochs``, ``batch_size``, ``lr``...); only
+            ``arch`` is used when loading.
+        seed: seed of the training.
         device: device of the classifier (default CUDA when available).
-        settings: further :func:`~monai_xrgan.workflows.train_classifier` arguments (epochs, batch_size, lr, seed...).
     """
+    settings = dict(settings or {})
+    arch = settings.pop("arch", "resnet18")
     if ckpt_path is None:
         classifier = train_classifier(
-            train_items, num_classes, image_size=image_size, arch=arch, device=device, **settings
+            train_items, num_classes, image_size=image_size, arch=arch, seed=seed, device=device, **settings
         )
         if save_path is not None:
             save_path = Path(save_path)

@@ -16,9 +16,10 @@ from monai_xrgan.data.datalists import load_datalist
 from monai_xrgan.handlers.metrics_io import write_json_atomic
 from monai_xrgan.io.xray import write_png
 from monai_xrgan.transforms import XRayPreprocessd
+from monai_xrgan.utils.checks import require_file
 from monai_xrgan.utils.errors import ConfigError
 
-__all__ = ["write_lq_pairs"]
+__all__ = ["require_lq_pairs", "write_lq_pairs"]
 
 
 @torch.no_grad()
@@ -75,3 +76,12 @@ def write_lq_pairs(
                 written.append(relative)
         content[split] = [{**item, lq_key: path} for item, path in zip(content[split], written)]
     return str(write_json_atomic(root / f"datalist_{name}.json", {**content, "lq_source": name}))
+
+
+def require_lq_pairs(datalist: str | os.PathLike, lq_generator: str) -> str:
+    """Return ``datalist`` (the stage-1 LQ/HQ pairs of ``lq_generator``) if it exists, else raise an error naming the
+    command that writes it."""
+    configs = f"['configs/train.json','configs/train_lq_{lq_generator}.json']"
+    return require_file(
+        datalist, "datalist", f'make the LQ/HQ pairs first: python -m monai.bundle run --config_file "{configs}"'
+    )

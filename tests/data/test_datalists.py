@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from monai_xrgan.data.datalists import datalist_from_folder, load_datalist
+from monai_xrgan.data.datalists import counterpart_items, datalist_from_folder, load_datalist
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 
@@ -74,3 +74,13 @@ def test_folder_listing_keeps_suffixless_dicom_files_by_their_preamble(tmp_path)
     (tmp_path / "IM000001").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)  # the DICOM preamble and prefix
     (tmp_path / "README").write_bytes(b"not an image")
     assert [item["image"].split("/")[-1] for item in datalist_from_folder(tmp_path)] == ["IM000001"]
+
+
+def test_counterpart_items_read_another_file_of_the_same_items(tmp_path):
+    items = [{"image": "/abs/a_nodule.png", "clean": "a_clean.png", "nodule": [0.5, 0.5, 0.1], "label": 1}]
+    assert counterpart_items(items, "clean", tmp_path) == [
+        {"image": str(tmp_path / "a_clean.png"), "nodule": [0.5, 0.5, 0.1]}
+    ]
+    assert counterpart_items(items, "clean", tmp_path, keep=("label",))[0]["label"] == 1
+    with pytest.raises(ConfigError, match=r"item 0 has no \['nodule'\]"):
+        counterpart_items([{"clean": "a.png"}], "clean", tmp_path)

@@ -11,7 +11,9 @@ from monai_xrgan.io.xray import write_png
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 from monai_xrgan.workflows import (
     EpochMetricHistory,
+    balancing_sources,
     build_classifier,
+    class_count_record,
     class_weights,
     classifier_transforms,
     compare_real_vs_augmented,
@@ -19,6 +21,7 @@ from monai_xrgan.workflows import (
     evaluate_classifier,
     oversample,
     relabel,
+    steps_per_epoch_of_largest,
     train_classifier,
 )
 
@@ -206,3 +209,15 @@ def test_compare_training_sets_with_controls_takes_equal_steps(data, tmp_path):
     assert [r.split(" | ")[0] for r in rows[2:]] == ["| real", "| real+synthetic", "| real+mislabelled_normals"]
     with pytest.raises(ConfigError, match="at least 2 names"):
         compare_training_sets({"real": data["real"]}, data["test"], NAMES, tmp_path, **FAST)
+
+
+def test_balancing_sources_fill_the_gap_between_two_classes():
+    items = [{"image": f"{i}.png", "label": label} for i, label in enumerate([0, 0, 0, 0, 2, 1])]
+    sources = balancing_sources(items, source_label=0, target_label=2)
+    assert [s["image"] for s in sources] == ["0.png", "1.png", "2.png"]  # 4 normals - 1 COVID-19
+    assert balancing_sources(items, source_label=2, target_label=0) == []  # the target class is not smaller
+    assert class_count_record(relabel(sources, 2), NAMES) == {"normal": 0, "viral pneumonia": 0, "COVID-19": 3}
+
+
+def test_steps_per_epoch_of_largest_covers_the_largest_set_once():
+    assert steps_per_epoch_of_largest({"real": [0] * 10, "real+synthetic": [0] * 17}, batch_size=4) == 5

@@ -21,7 +21,9 @@ from monai_xrgan.workflows import build_classifier
 from monai_xrgan.workflows.drai import (
     evaluate_drai,
     load_drai_weights,
+    one_image_per_class,
     reference_classifier,
+    spread_images,
     write_generated,
     write_swaps,
 )
@@ -168,9 +170,11 @@ def test_weights_are_loaded_unless_untrained(tmp_path):
 def test_reference_classifier_is_trained_once_and_loaded_after(tmp_path):
     items = [{"image": write_png(tmp_path / f"{i}.png", np.random.default_rng(i).random((32, 32))), "label": i % 3}
              for i in range(6)]  # fmt: skip
-    settings = {"epochs": 1, "batch_size": 3, "num_workers": 0, "seed": 0, "device": "cpu"}
-    trained = reference_classifier(items, 3, 32, save_path=tmp_path / "out" / "classifier.pt", **settings)
-    loaded = reference_classifier(items, 3, 32, ckpt_path=tmp_path / "out" / "classifier.pt", device="cpu")
+    settings = {"arch": "resnet18", "epochs": 1, "batch_size": 3, "num_workers": 0}
+    trained = reference_classifier(items, 3, 32, save_path=tmp_path / "out" / "classifier.pt", settings=settings,
+                                   device="cpu")  # fmt: skip
+    loaded = reference_classifier(items, 3, 32, ckpt_path=tmp_path / "out" / "classifier.pt", settings=settings,
+                                  device="cpu")  # fmt: skip
     x = torch.rand(2, 1, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), trained(x))
@@ -195,3 +199,12 @@ def test_a_one_latent_model_is_scored_like_a_two_latent_model_with_the_same_code
                            grid_size=(1, 1), samples_per_condition=1, content_dim=4)  # fmt: skip
     assert record["two_latents"] is False
     assert record["disentanglement"] == disentanglement_report(*(_codes(two, items) for items in probe_data), 3)
+
+
+def test_default_swap_images_take_one_per_class_and_spread_styles():
+    items = [{"image": f"{i}.png", "label": i // 4} for i in range(12)]  # classes listed in blocks of 4
+    assert one_image_per_class(items, 3) == ["0.png", "4.png", "8.png"]
+    assert spread_images(items, 4) == ["1.png", "4.png", "7.png", "10.png"]
+    assert spread_images(items[:2], 4) == ["1.png"]
+    with pytest.raises(ConfigError, match="no item of class 3"):
+        one_image_per_class(items, 4)
