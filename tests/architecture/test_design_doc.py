@@ -1,10 +1,13 @@
-"""docs/design.md names only modules, folders and objects that exist (its package map must follow the code)."""
+"""docs/design.md and docs/adding_a_bundle.md name only modules, folders and objects that exist (their package maps
+must follow the code)."""
 
 from __future__ import annotations
 
 import importlib
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "monai_xrgan"
@@ -54,9 +57,10 @@ def missing_names(text: str) -> list[str]:
     return missing
 
 
-def test_every_module_named_in_design_md_exists():
-    missing = missing_names((ROOT / "docs" / "design.md").read_text(encoding="utf-8"))
-    assert not missing, f"docs/design.md names what the code does not have: {missing}"
+@pytest.mark.parametrize("doc", ["design.md", "adding_a_bundle.md"])
+def test_every_module_named_in_the_architecture_docs_exists(doc):
+    missing = missing_names((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    assert not missing, f"docs/{doc} names what the code does not have: {missing}"
 
 
 def test_the_check_finds_a_missing_module():
