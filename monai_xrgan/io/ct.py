@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 from pydicom.valuerep import DSfloat
 
+from monai_xrgan.io.dicom import new_dataset
 from monai_xrgan.utils.errors import ConfigError, MissingInputError
 
 __all__ = ["CT_IMAGE_STORAGE", "ct_volumes_in_folder", "write_ct_nifti", "write_ct_dicom_series"]
@@ -169,14 +169,8 @@ def write_ct_dicom_series(
     for k in range(volume.shape[2]):
         position = lps[:3, 3] + k * slice_step
         sop_uid = uid("image", str(k))
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-        meta.MediaStorageSOPInstanceUID = sop_uid
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
+        ds = new_dataset(CT_IMAGE_STORAGE, sop_uid)
         ds.SpecificCharacterSet = "ISO_IR 100"
-        ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE_STORAGE, sop_uid
         # patient, study, series, frame of reference, equipment
         ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = patient_name, patient_id, "", ""
         ds.StudyInstanceUID, ds.StudyDate, ds.StudyTime, ds.StudyID = study_uid, date, time, "1"

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 from pydicom.valuerep import DSfloat
+
+from monai_xrgan.io.dicom import new_dataset
 
 __all__ = ["write_png", "write_dicom", "SOP_CLASS_UIDS", "quantize"]
 
@@ -156,16 +158,8 @@ def write_dicom(
 
     sop_class = SOP_CLASS_UIDS[modality]
     sop_instance = sop_instance_uid or generate_uid()
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-
-    ds = Dataset()
-    ds.file_meta = meta
+    ds = new_dataset(sop_class, sop_instance)
     now = content_time or datetime.datetime.now()
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = sop_instance
     ds.Modality = modality
     ds.ContentDate = now.strftime("%Y%m%d")
     ds.ContentTime = now.strftime("%H%M%S")
