@@ -24,7 +24,7 @@ from PIL import Image
 from monai_xrgan.data.prepare.common import (
     find_dir,
     image_files,
-    migan_lists,
+    migan_datalist,
     relative,
     require_dir,
     split_items,
@@ -97,12 +97,8 @@ def prepare(
                 volumes.append({"image": relative(out, root), "domain": domain, "patient": f"{name}/{patient.name}",
                                 "depth": depth})  # fmt: skip
     splits = split_items(volumes, lambda v: v["patient"], val, test, seed, stratum=lambda v: v["domain"])
-    return {
-        "name": "CC-CCII",
-        "domains": list(DOMAINS.values()),
-        "labels": DOMAINS,
-        "domain_mapping": {k: DOMAINS[str(v)] for k, v in CLASS_TO_DOMAIN.items()},
-        "intensity": "HU = -1350 + grey * 1500 / 255 (inverse lung window), spacing unknown (1 mm)",
-        "split": f"per patient, stratified by class, val {val}, test {test}, seed {seed}",
-        **migan_lists(volumes, splits, slice_step),
-    }
+    return migan_datalist(
+        "CC-CCII", DOMAINS, CLASS_TO_DOMAIN, volumes, splits, slice_step,
+        intensity="HU = -1350 + grey * 1500 / 255 (inverse lung window), spacing unknown (1 mm)",
+        split=f"per patient, stratified by class, val {val}, test {test}, seed {seed}",
+    )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "unreadable",
     "central_slices",
     "migan_lists",
+    "migan_datalist",
 ]
 
 #: suffixes of the 2-D images the public datasets ship
@@ -144,4 +145,26 @@ def migan_lists(volumes: list[dict[str, Any]], splits: dict[str, list[dict[str, 
         "validation": slices(splits["validation"]),
         "test": [{"image": v["image"], "domain": v["domain"]} for v in splits["test"]],
         "test_slices": slices(splits["test"]),
+    }
+
+
+def migan_datalist(
+    name: str,
+    domains: dict[str, str],
+    class_to_domain: Mapping[str, int],
+    volumes: list[dict[str, Any]],
+    splits: dict[str, list[dict[str, Any]]],
+    step: int,
+    **notes: str,
+) -> dict[str, Any]:
+    """A MI-GAN datalist: the dataset's ``name``, its ``domains`` (index -> name), the domain name of each of the
+    dataset's classes (``class_to_domain``: class -> domain index), ``notes`` (``intensity``, ``split``, ...) and the
+    :func:`migan_lists` of the split volumes."""
+    return {
+        "name": name,
+        "domains": list(domains.values()),
+        "labels": domains,
+        "domain_mapping": {k: domains[str(v)] for k, v in class_to_domain.items()},
+        **notes,
+        **migan_lists(volumes, splits, step),
     }

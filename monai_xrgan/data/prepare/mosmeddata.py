@@ -17,7 +17,7 @@ from typing import Any
 
 import nibabel as nib
 
-from monai_xrgan.data.prepare.common import migan_lists, relative, require_dir, split_items, unreadable
+from monai_xrgan.data.prepare.common import migan_datalist, relative, require_dir, split_items, unreadable
 from monai_xrgan.utils.errors import MissingInputError
 
 __all__ = ["prepare", "LAYOUT", "DOMAINS", "SEVERITY_TO_DOMAIN"]
@@ -55,11 +55,7 @@ def prepare(
             volumes.append({"image": relative(f, root), "domain": SEVERITY_TO_DOMAIN[severity], "severity": severity,
                             "depth": int(shape[2])})  # fmt: skip
     splits = split_items(volumes, lambda v: v["image"], val, test, seed, stratum=lambda v: v["severity"])
-    return {
-        "name": "MosMedData COVID19_1110",
-        "domains": list(DOMAINS.values()),
-        "labels": DOMAINS,
-        "domain_mapping": {k: DOMAINS[str(v)] for k, v in SEVERITY_TO_DOMAIN.items()},
-        "split": f"per study (one patient each), stratified by severity, val {val}, test {test}, seed {seed}",
-        **migan_lists(volumes, splits, slice_step),
-    }
+    return migan_datalist(
+        "MosMedData COVID19_1110", DOMAINS, SEVERITY_TO_DOMAIN, volumes, splits, slice_step,
+        split=f"per study (one patient each), stratified by severity, val {val}, test {test}, seed {seed}",
+    )  # fmt: skip
