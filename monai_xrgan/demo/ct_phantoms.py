@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from monai_xrgan.demo.phantoms import FINDINGS
 from monai_xrgan.transforms.nodules import nodule_occupancy
 from monai_xrgan.utils.checks import check_int
 from monai_xrgan.utils.errors import ConfigError
@@ -60,7 +61,6 @@ __all__ = [
     "make_ct_montage",
 ]
 
-FINDINGS = ("normal", "viral_pneumonia", "covid_mild", "covid_severe", "nodule")
 MIN_SIZE, MAX_SIZE = 32, 256
 #: default field of view along every axis, in mm
 FOV_MM = 400.0
@@ -123,10 +123,10 @@ class Thorax:
 
 
 def sample_thorax(rng: np.random.Generator) -> Thorax:
-    """Draw a plausible adult patient (moderate variation of size, organs and position).
+    """Draw the thorax of a plausible adult: moderate variation of body size, fat, organs and position, in mm.
 
     Args:
-        rng: the random generator; the same generator state gives the same patient.
+        rng: the random generator; the same generator state gives the same thorax.
     """
     u = rng.uniform
     return Thorax(

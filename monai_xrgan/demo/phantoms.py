@@ -20,6 +20,7 @@ import argparse
 import functools
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -53,8 +54,32 @@ _TOE = 2.2
 _F32 = np.float32
 
 
+#: ``(names, test, what the test requires)`` of the factors checked when a factor record is made
+_Bounds = tuple[tuple[tuple[str, ...], Callable[[float], bool], str], ...]
+
+
+class _Factors:
+    """What :class:`Anatomy` and :class:`Acquisition` share: a ``seed``, the factors named by ``FACTOR_NAMES`` and
+    the ``BOUNDS`` checked when one is made."""
+
+    FACTOR_NAMES: ClassVar[tuple[str, ...]] = ()
+    BOUNDS: ClassVar[_Bounds] = ()
+
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        check_int(f"{kind}.seed", self.seed)  # type: ignore[attr-defined]
+        for names, test, requirement in self.BOUNDS:
+            for name in names:
+                if not test(getattr(self, name)):
+                    raise ConfigError(f"{kind}.{name} must be {requirement}, got {getattr(self, name)}.")
+
+    def factors(self) -> np.ndarray:
+        """Return the factors named by ``FACTOR_NAMES`` as a float32 vector."""
+        return np.array([getattr(self, name) for name in self.FACTOR_NAMES], dtype=_F32)
+
+
 @dataclass(frozen=True)
-class Anatomy:
+class Anatomy(_Factors):
     """Seeded patient factors of one phantom; scales are relative to an average adult (1.0).
 
     Args:
@@ -78,6 +103,10 @@ class Anatomy:
     """
 
     FACTOR_NAMES: ClassVar[tuple[str, ...]] = ("body_width", "body_height", "rotation", "shift_x", "shift_y")
+    BOUNDS: ClassVar[_Bounds] = (
+        (("body_width", "body_height", "lung_width", "lung_height", "heart_size", "rib_spacing"),
+         lambda v: 0.5 <= v <= 2.0, "a scale in [0.5, 2]"),
+    )  # fmt: skip
 
     seed: int = 0
     body_width: float = 1.0
@@ -97,19 +126,9 @@ class Anatomy:
     shift_x: float = 0.0
     shift_y: float = 0.0
 
-    def __post_init__(self) -> None:
-        check_int("Anatomy.seed", self.seed)
-        for name in ("body_width", "body_height", "lung_width", "lung_height", "heart_size", "rib_spacing"):
-            if not 0.5 <= getattr(self, name) <= 2.0:
-                raise ConfigError(f"Anatomy.{name} must be a scale in [0.5, 2], got {getattr(self, name)}.")
-
-    def factors(self) -> np.ndarray:
-        """Return the size and position factors named by ``FACTOR_NAMES`` as a float32 vector."""
-        return np.array([getattr(self, name) for name in self.FACTOR_NAMES], dtype=_F32)
-
 
 @dataclass(frozen=True)
-class Acquisition:
+class Acquisition(_Factors):
     """Style (acquisition) factors of a radiograph, independent of the patient and the finding.
 
     Args:
@@ -121,25 +140,14 @@ class Acquisition:
     """
 
     FACTOR_NAMES: ClassVar[tuple[str, ...]] = ("exposure", "contrast", "noise", "blur")
+    BOUNDS: ClassVar[_Bounds] = ((("exposure", "contrast"), lambda v: v > 0, "> 0"),
+                                 (("noise", "blur"), lambda v: v >= 0, ">= 0"))  # fmt: skip
 
     exposure: float = 1.0
     contrast: float = 1.0
     noise: float = 0.01
     blur: float = 0.4
     seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_int("Acquisition.seed", self.seed)
-        for name in ("exposure", "contrast"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"Acquisition.{name} must be > 0, got {getattr(self, name)}.")
-        for name in ("noise", "blur"):
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"Acquisition.{name} must be >= 0, got {getattr(self, name)}.")
-
-    def factors(self) -> np.ndarray:
-        """Return the style factors named by ``FACTOR_NAMES`` as a float32 vector."""
-        return np.array([getattr(self, name) for name in self.FACTOR_NAMES], dtype=_F32)
 
     @classmethod
     def from_factors(cls, factors: np.ndarray | list[float], seed: int = 0) -> Acquisition:
