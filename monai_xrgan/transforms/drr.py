@@ -355,6 +355,10 @@ def insert_random_nodule(
     return out, label
 
 
+#: the options of :func:`insert_random_nodule` that :class:`RandInsertNoduled` passes on
+_NODULE_OPTIONS = ("diameter_mm", "density_hu", "margin_mm", "lobulation", "pleura_distance_mm", "lung_threshold_hu")
+
+
 class RandInsertNoduled(Randomizable, MapTransform):
     """Insert a random lung nodule into a HU volume before projection and return where it is.
 
@@ -367,9 +371,9 @@ class RandInsertNoduled(Randomizable, MapTransform):
         keys: key of the HU volume.
         lung_mask_key: key of a lung mask (same shape); default the HU rule of :func:`lung_mask_from_hu`.
         prefix: prefix of the label keys.
-        diameter_mm, density_hu, margin_mm, lobulation, pleura_distance_mm, lung_threshold_hu: see
-            :func:`insert_random_nodule`.
         spacing: voxel spacing in mm for volumes without metadata.
+        options: the nodule's ``diameter_mm``, ``density_hu``, ``margin_mm``, ``lobulation``, ``pleura_distance_mm``
+            and ``lung_threshold_hu``, as in :func:`insert_random_nodule` (its defaults for those not given).
     """
 
     def __init__(
@@ -377,22 +381,19 @@ class RandInsertNoduled(Randomizable, MapTransform):
         keys: KeysCollection,
         lung_mask_key: str | None = None,
         prefix: str = "nodule",
-        diameter_mm: float | Sequence[float] = (4.0, 30.0),
-        density_hu: float | Sequence[float] = (-100.0, 100.0),
-        margin_mm: float | Sequence[float] = (0.5, 2.0),
-        lobulation: float | Sequence[float] = (0.0, 0.3),
-        pleura_distance_mm: float = 10.0,
-        lung_threshold_hu: float = -500.0,
         spacing: Sequence[float] | None = None,
+        **options: Any,
     ) -> None:
         MapTransform.__init__(self, keys)
         if len(self.keys) != 1:
             raise ConfigError(f"RandInsertNoduled takes the key of one volume, got {list(self.keys)}.")
+        unknown = sorted(set(options) - set(_NODULE_OPTIONS))
+        if unknown:
+            raise TypeError(f"RandInsertNoduled got unexpected keyword arguments {unknown}; the nodule options are "
+                            f"{', '.join(_NODULE_OPTIONS)}.")  # fmt: skip
         self.lung_mask_key = lung_mask_key
         self.prefix = prefix
-        self.options = {"diameter_mm": diameter_mm, "density_hu": density_hu, "margin_mm": margin_mm,
-                        "lobulation": lobulation, "pleura_distance_mm": pleura_distance_mm,
-                        "lung_threshold_hu": lung_threshold_hu}  # fmt: skip
+        self.options = options
         self.spacing = spacing
         self._seed = 0
 
