@@ -1,6 +1,6 @@
 """Training and evaluation engines (MONAI ``Trainer``/``Evaluator`` subclasses)."""
 
-from monai_xrgan.engines.base import MultiNetworkTrainer
+from monai_xrgan.engines.base import GeneratorDiscriminatorTrainer, MultiNetworkTrainer
 from monai_xrgan.engines.diffusion import EMATrainer, RestorationPrepareBatch
 from monai_xrgan.engines.drai import DRAITrainer
 from monai_xrgan.engines.evaluators import (
@@ -24,6 +24,7 @@ __all__ = [
     "RestorationPrepareBatch",
     "DRAITrainer",
     "MUNITTrainer",
+    "GeneratorDiscriminatorTrainer",
     "MultiNetworkTrainer",
     "Pix2PixTrainer",
     "StarGANTrainer",

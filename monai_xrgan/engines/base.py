@@ -20,7 +20,7 @@ from monai_xrgan.engines.utils import PrepareBatchDict
 from monai_xrgan.utils.checks import check_choice, require_flag
 from monai_xrgan.utils.distributed import unwrap
 
-__all__ = ["MultiNetworkTrainer"]
+__all__ = ["GeneratorDiscriminatorTrainer", "MultiNetworkTrainer"]
 
 _AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 #: MONAI's iteration events, fired in this order after each training step (as ``SupervisedTrainer`` does)
@@ -216,3 +216,33 @@ class MultiNetworkTrainer(Trainer):
         objects.update({f"lr_scheduler_{name}": sch for name, sch in self.lr_schedulers.items()})
         objects["grad_scaler"] = self.scaler
         return objects
+
+
+class GeneratorDiscriminatorTrainer(MultiNetworkTrainer):
+    """A :class:`MultiNetworkTrainer` of one ``"generator"`` against one ``"discriminator"``, each with its optimiser
+    and optional epoch-level learning-rate scheduler (saved under those names); the base of pix2pix and StarGAN.
+
+    Args:
+        generator, discriminator: the two networks.
+        g_optimizer, d_optimizer: optimisers of the two networks.
+        g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers of the two optimisers.
+        kwargs: the other :class:`MultiNetworkTrainer` arguments (``device``, ``max_epochs``, ``train_data_loader``,
+            ``train_handlers``, ``amp``, ...).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        g_optimizer: Optimizer,
+        d_optimizer: Optimizer,
+        g_lr_scheduler: LRScheduler | None = None,
+        d_lr_scheduler: LRScheduler | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            networks={"generator": generator, "discriminator": discriminator},
+            optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
+            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
+            **kwargs,
+        )

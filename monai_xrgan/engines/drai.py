@@ -3,7 +3,7 @@ regulariser and self-supervised latent-reconstruction, swap and transformation-c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -71,7 +71,6 @@ class DRAITrainer(MultiNetworkTrainer):
     regulariser off.
 
     Args:
-        device, max_epochs, train_data_loader: as in :class:`MultiNetworkTrainer`.
         generator: :class:`~monai_xrgan.networks.drai.DRAIGenerator`.
         encoder: :class:`~monai_xrgan.networks.drai.DRAIEncoder` with the generator's latent layout.
         discriminator: :class:`~monai_xrgan.networks.drai.DRAIDiscriminator` with that layout.
@@ -85,14 +84,13 @@ class DRAITrainer(MultiNetworkTrainer):
         lambda_adv, lambda_cls_real, lambda_cls_fake, lambda_grl, lambda_latent, lambda_swap, lambda_transform: loss
             weights (the GRL's weight scales the reversed gradient).
         gan_mode: adversarial loss of :class:`monai_xrgan.losses.GANLoss` (``"vanilla"``: ALI/BiGAN's).
-        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, lr_schedulers, ...).
+        prepare_batch: as in :class:`MultiNetworkTrainer`, default the tensors under ``image_key`` and ``label_key``.
+        kwargs: the other :class:`MultiNetworkTrainer` arguments (``device``, ``max_epochs``, ``train_data_loader``,
+            ``train_handlers``, ``amp``, ``lr_schedulers``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        max_epochs: int,
-        train_data_loader: Iterable,
         generator: nn.Module,
         encoder: nn.Module,
         discriminator: nn.Module,
@@ -112,7 +110,6 @@ class DRAITrainer(MultiNetworkTrainer):
         lambda_swap: float = 1.0,
         lambda_transform: float = 0.0,
         gan_mode: str = "vanilla",
-        train_handlers: Sequence | None = None,
         prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
@@ -157,12 +154,8 @@ class DRAITrainer(MultiNetworkTrainer):
                 "`style_transform`; give one or set lambda_transform to 0."
             )
         super().__init__(
-            device=device,
-            max_epochs=max_epochs,
-            train_data_loader=train_data_loader,
             networks=networks,
             optimizers=optimizers,
-            train_handlers=train_handlers,
             prepare_batch=prepare_batch or PrepareBatchDict((image_key, label_key)),
             **kwargs,
         )

@@ -33,8 +33,6 @@ class MUNITTrainer(MultiNetworkTrainer):
     recon_c_w * |c - E_c(x_translated)|`` for both domains.
 
     Args:
-        device, max_epochs: as in :class:`MultiNetworkTrainer`.
-        train_data_loader: batches of domain A (``a_key``); its length is the epoch length.
         b_data_loader: batches of domain B (``b_key``), cycled independently (the domains are unpaired) by a
             :class:`~monai_xrgan.engines.utils.CyclingLoader`.
         generator_a, generator_b, discriminator_a, discriminator_b: the networks.
@@ -43,14 +41,12 @@ class MUNITTrainer(MultiNetworkTrainer):
             iterations).
         a_key, b_key: batch keys of the two domains' images.
         gan_w, recon_x_w, recon_s_w, recon_c_w: loss weights (reference 1, 10, 1, 1).
-        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+        kwargs: the other :class:`MultiNetworkTrainer` arguments: ``device``, ``max_epochs``, ``train_data_loader``
+            (batches of domain A, ``a_key``; its length is the epoch length), ``amp``, ...
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        max_epochs: int,
-        train_data_loader: Iterable,
         b_data_loader: Iterable,
         generator_a: nn.Module,
         generator_b: nn.Module,
@@ -69,9 +65,6 @@ class MUNITTrainer(MultiNetworkTrainer):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            device=device,
-            max_epochs=max_epochs,
-            train_data_loader=train_data_loader,
             networks={"generator_a": generator_a, "generator_b": generator_b,
                       "discriminator_a": discriminator_a, "discriminator_b": discriminator_b},
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
 
-from monai_xrgan.engines.base import MultiNetworkTrainer
+from monai_xrgan.engines.base import GeneratorDiscriminatorTrainer
 from monai_xrgan.losses import GANLoss
 
 __all__ = ["Pix2PixTrainer"]
 
 
-class Pix2PixTrainer(MultiNetworkTrainer):
+class Pix2PixTrainer(GeneratorDiscriminatorTrainer):
     """Train a pix2pix generator ``G: image -> target`` against a conditional PatchGAN ``D(image, target)``.
 
     One iteration, as in the reference implementation: ``fake = G(a)``; discriminator step on
@@ -25,51 +21,30 @@ class Pix2PixTrainer(MultiNetworkTrainer):
     ``L_G = GAN(D(a, fake), real) + lambda_l1 * L1(fake, b)``.
 
     Args:
-        device, max_epochs, train_data_loader: as in :class:`MultiNetworkTrainer`.
-        generator: image-to-image generator.
-        discriminator: conditional discriminator over the channel concatenation ``[a, b]``; it may return a list
-            of features whose last element is the patch logits (``monai.networks.nets.PatchDiscriminator``).
-        g_optimizer, d_optimizer: optimisers of the two networks.
-        g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers (the reference keeps the rate constant,
-            then decays it linearly to zero, see :class:`monai_xrgan.engines.LinearDecayLR`).
         input_key, target_key: batch keys of the condition ``a`` and the paired target ``b``.
         lambda_l1: weight of the L1 term (100 in the paper).
         gan_mode: adversarial loss, ``"vanilla"`` for pix2pix (see :class:`monai_xrgan.losses.GANLoss`).
         d_loss_weight: factor of the discriminator loss (0.5 halves D's learning speed, as in the reference).
-        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+        kwargs: the :class:`GeneratorDiscriminatorTrainer` arguments: ``generator`` (image-to-image), ``discriminator``
+            (conditional, over the channel concatenation ``[a, b]``; it may return a list of features whose last
+            element is the patch logits, as ``monai.networks.nets.PatchDiscriminator``), their optimisers
+            ``g_optimizer``, ``d_optimizer`` and optional schedulers ``g_lr_scheduler``, ``d_lr_scheduler`` (the
+            reference keeps the rate constant, then decays it linearly to zero, see
+            :class:`monai_xrgan.engines.LinearDecayLR`), and the other :class:`MultiNetworkTrainer` arguments
+            (``device``, ``max_epochs``, ``train_data_loader``, ``train_handlers``, ``amp``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        max_epochs: int,
-        train_data_loader: Iterable,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        g_optimizer: Optimizer,
-        d_optimizer: Optimizer,
-        g_lr_scheduler: LRScheduler | None = None,
-        d_lr_scheduler: LRScheduler | None = None,
+        *,
         input_key: str = "image",
         target_key: str = "target",
         lambda_l1: float = 100.0,
         gan_mode: str = "vanilla",
         d_loss_weight: float = 0.5,
-        train_handlers: Sequence | None = None,
-        prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            device=device,
-            max_epochs=max_epochs,
-            train_data_loader=train_data_loader,
-            networks={"generator": generator, "discriminator": discriminator},
-            optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
-            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
-            train_handlers=train_handlers,
-            prepare_batch=prepare_batch,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.input_key = input_key
         self.target_key = target_key
         self.lambda_l1 = lambda_l1

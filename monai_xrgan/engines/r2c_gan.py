@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -45,7 +45,6 @@ class R2CGANTrainer(MultiNetworkTrainer):
     longer of the two, the reference's zip of the two shuffled sets.
 
     Args:
-        device, max_epochs: as in :class:`MultiNetworkTrainer`.
         train_data_loader: batches of domain A, dictionaries with ``lq_key`` and ``label_key``.
         hq_data_loader: batches of domain B, dictionaries with ``hq_key`` and ``label_key``.
         generator: ``G: A -> B`` (the restoration network), ``G(x, return_probs=True) -> (image, probabilities)``.
@@ -67,13 +66,12 @@ class R2CGANTrainer(MultiNetworkTrainer):
             the adversarial terms are the only ones with a gradient at the identity start, Adam's step does not
             depend on their weight, so a ramp changes nothing.
         epoch_length: iterations per epoch, default ``max(len(train_data_loader), len(hq_data_loader))``.
-        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+        kwargs: the other :class:`MultiNetworkTrainer` arguments (``device``, ``max_epochs``, ``train_handlers``,
+            ``amp``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        max_epochs: int,
         train_data_loader: Iterable,
         hq_data_loader: Iterable,
         generator: nn.Module,
@@ -93,8 +91,6 @@ class R2CGANTrainer(MultiNetworkTrainer):
         pool_size: int = 50,
         adversarial_warmup: int = 0,
         epoch_length: int | None = None,
-        train_handlers: Sequence | None = None,
-        prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
         if len(class_weights) != 3:
@@ -112,8 +108,6 @@ class R2CGANTrainer(MultiNetworkTrainer):
         self.gan_loss = GANLoss("lsgan")
         self.hq_batches = CyclingLoader(hq_data_loader, "hq_data_loader")
         super().__init__(
-            device=device,
-            max_epochs=max_epochs,
             train_data_loader=train_data_loader,
             networks={
                 "generator": generator,
@@ -124,8 +118,6 @@ class R2CGANTrainer(MultiNetworkTrainer):
             optimizers={"generators": g_optimizer, "discriminators": d_optimizer},
             lr_schedulers={"generators": g_lr_scheduler, "discriminators": d_lr_scheduler},
             epoch_length=epoch_length,
-            train_handlers=train_handlers,
-            prepare_batch=prepare_batch,
             **kwargs,
         )
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
 
-from monai_xrgan.engines.base import MultiNetworkTrainer
+from monai_xrgan.engines.base import GeneratorDiscriminatorTrainer
 from monai_xrgan.losses import (
     GANLoss,
     attention_loss,
@@ -26,7 +23,7 @@ from monai_xrgan.utils.errors import ConfigError
 __all__ = ["StarGANTrainer"]
 
 
-class StarGANTrainer(MultiNetworkTrainer):
+class StarGANTrainer(GeneratorDiscriminatorTrainer):
     """Train a StarGAN generator ``G(x, c)`` against a critic + domain classifier ``D(x) -> (score, logits)`` on
     batches of images with their domain labels, with MI-GAN's optional key-domain terms.
 
@@ -52,33 +49,25 @@ class StarGANTrainer(MultiNetworkTrainer):
     every MI-GAN weight 0, no ``p_key`` and a generator without the key branch this is plain StarGAN.
 
     Args:
-        device, max_epochs, train_data_loader: as in :class:`MultiNetworkTrainer`; batches hold ``image_key``
-            ``(B, C, H, W)`` in ``[-1, 1]`` and ``domain_key`` ``(B,)`` domain indices.
-        generator: :class:`~monai_xrgan.networks.stargan.StarGANGenerator` (or a wrapper of one).
-        discriminator: :class:`~monai_xrgan.networks.stargan.StarGANDiscriminator` (or a wrapper of one).
-        g_optimizer, d_optimizer: optimisers of the two networks.
-        g_lr_scheduler, d_lr_scheduler: optional epoch-level schedulers.
-        image_key, domain_key: batch keys of the images and of their domain indices.
+        image_key, domain_key: batch keys of the images ``(B, C, H, W)`` in ``[-1, 1]`` and of their ``(B,)`` domain
+            indices.
         n_critic: discriminator steps per generator step (5).
         lambda_cls, lambda_rec, lambda_gp: StarGAN's weights (1, 10, 10).
         key_domain: the key (scarce) domain of MI-GAN, or ``None``.
         p_key: probability of ``key_domain`` as a target, or ``None`` for the reference's label permutation.
         lambda_key, lambda_att, lambda_tv, lambda_fm, lambda_cp: MI-GAN's weights (0 switches a term off);
             ``lambda_att``, ``lambda_tv`` and ``lambda_cp`` need a generator with the key branch.
-        kwargs: the remaining :class:`MultiNetworkTrainer` arguments (handlers, amp, compile, ...).
+        kwargs: the :class:`GeneratorDiscriminatorTrainer` arguments: ``generator``
+            (:class:`~monai_xrgan.networks.stargan.StarGANGenerator` or a wrapper of one), ``discriminator``
+            (:class:`~monai_xrgan.networks.stargan.StarGANDiscriminator` or a wrapper of one), ``g_optimizer``,
+            ``d_optimizer``, optional ``g_lr_scheduler``, ``d_lr_scheduler``, and the other
+            :class:`MultiNetworkTrainer` arguments (``device``, ``max_epochs``, ``train_data_loader``,
+            ``train_handlers``, ``amp``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        max_epochs: int,
-        train_data_loader: Iterable,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        g_optimizer: Optimizer,
-        d_optimizer: Optimizer,
-        g_lr_scheduler: LRScheduler | None = None,
-        d_lr_scheduler: LRScheduler | None = None,
+        *,
         image_key: str = "image",
         domain_key: str = "domain",
         n_critic: int = 5,
@@ -92,21 +81,9 @@ class StarGANTrainer(MultiNetworkTrainer):
         lambda_tv: float = 0.0,
         lambda_fm: float = 0.0,
         lambda_cp: float = 0.0,
-        train_handlers: Sequence | None = None,
-        prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            device=device,
-            max_epochs=max_epochs,
-            train_data_loader=train_data_loader,
-            networks={"generator": generator, "discriminator": discriminator},
-            optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
-            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
-            train_handlers=train_handlers,
-            prepare_batch=prepare_batch,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         g, d = self.raw_networks["generator"], self.raw_networks["discriminator"]
         self.num_domains = int(g.num_domains)
         if int(d.num_domains) != self.num_domains:

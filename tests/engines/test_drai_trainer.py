@@ -32,7 +32,8 @@ def tiny_trainer(style_dim: int = 4, batches: int = 2, lr: float = 2e-4, **kwarg
         DRAIStyleClassifier(max(style_dim, 1), 3, hidden_channels=8),
     ]
     opts = [torch.optim.Adam(n.parameters(), lr, betas=(0.5, 0.999)) for n in nets]
-    return DRAITrainer("cpu", 1, loader, *nets[:3], *opts[:3], nets[3], opts[3], **kwargs)
+    return DRAITrainer(*nets[:3], *opts[:3], nets[3], opts[3], device="cpu", max_epochs=1, train_data_loader=loader,
+                       **kwargs)  # fmt: skip
 
 
 def one_iteration(trainer: DRAITrainer, batch: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -156,10 +157,11 @@ def test_configuration_mistakes_are_one_line_errors():
     trainer = tiny_trainer()
     g, e, d = (trainer.raw_networks[k] for k in ("generator", "encoder", "discriminator"))
     opt = trainer.optimizers["generator"]
+    engine = {"device": "cpu", "max_epochs": 1, "train_data_loader": trainer.data_loader}
     with pytest.raises(ConfigError, match="style_classifier"):
-        DRAITrainer("cpu", 1, trainer.data_loader, g, e, d, opt, opt, opt)
+        DRAITrainer(g, e, d, opt, opt, opt, **engine)
     with pytest.raises(ConfigError, match="style_transform"):
-        DRAITrainer("cpu", 1, trainer.data_loader, g, e, d, opt, opt, opt, lambda_grl=0.0, lambda_transform=1.0)
+        DRAITrainer(g, e, d, opt, opt, opt, lambda_grl=0.0, lambda_transform=1.0, **engine)
     other = DRAIEncoder(3, 5, 4, image_size=SIZE, base_channels=4)
     with pytest.raises(ConfigError, match="encoder's latent layout"):
-        DRAITrainer("cpu", 1, trainer.data_loader, g, other, d, opt, opt, opt, lambda_grl=0.0)
+        DRAITrainer(g, other, d, opt, opt, opt, lambda_grl=0.0, **engine)

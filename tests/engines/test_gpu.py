@@ -28,7 +28,10 @@ def test_pix2pix_trains_on_gpu(options):
         spatial_dims=2, num_layers_d=3, channels=16, in_channels=2, out_channels=1, norm="BATCH", bias=False, padding=1
     ).to(device)
     opts = [torch.optim.Adam(n.parameters(), 2e-4, betas=(0.5, 0.999)) for n in (generator, discriminator)]
-    trainer = Pix2PixTrainer(device, 2, loader, generator, discriminator, *opts, **options)
+    trainer = Pix2PixTrainer(
+        device=device, max_epochs=2, train_data_loader=loader, generator=generator, discriminator=discriminator,
+        g_optimizer=opts[0], d_optimizer=opts[1], **options,
+    )  # fmt: skip
     trainer.run()
     out = trainer.state.output
     assert out["pred"].device.type == "cuda"

@@ -40,7 +40,7 @@ def tiny_trainer(num_lq: int = 4, num_hq: int = 4, variant: str = "operational",
     d_a, d_b = r2c_discriminator(variant, base_channels=2), r2c_discriminator(variant, base_channels=2)
     g_opt = torch.optim.Adam([*g.parameters(), *f.parameters()], 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], 2e-4, betas=(0.5, 0.999))
-    return R2CGANTrainer("cpu", 1, lq, hq, g, f, d_a, d_b, g_opt, d_opt, **kwargs)
+    return R2CGANTrainer(lq, hq, g, f, d_a, d_b, g_opt, d_opt, device="cpu", max_epochs=1, **kwargs)
 
 
 def test_probability_cross_entropy_is_cross_entropy_of_the_logits():
@@ -322,7 +322,8 @@ def test_tiny_model_keeps_the_no_restoration_psnr_and_learns_the_classes():
     d_a, d_b = r2c_discriminator(base_channels=4), r2c_discriminator(base_channels=4)
     g_opt = torch.optim.Adam([*gen.parameters(), *inv.parameters()], 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], 2e-4, betas=(0.5, 0.999))
-    R2CGANTrainer("cpu", 15, lq, hq, gen, inv, d_a, d_b, g_opt, d_opt, class_weights=(1.0, 0.1, 0.2)).run()
+    engine = {"device": "cpu", "max_epochs": 15}
+    R2CGANTrainer(lq, hq, gen, inv, d_a, d_b, g_opt, d_opt, class_weights=(1.0, 0.1, 0.2), **engine).run()
 
     degraded, target, labels = torch.stack(noisy), torch.stack(clean), torch.tensor([i % 2 for i in range(8)])
     with torch.no_grad():

@@ -28,7 +28,10 @@ def _trainer(batches, key_branch: bool, n_critic: int = 2, **kwargs) -> StarGANT
     d = StarGANDiscriminator(1, 3, image_size=32, base_channels=8, num_layers=5)
     options = {**(MIGAN if key_branch else {}), **kwargs}
     optimizers = torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(d.parameters(), 1e-4)
-    return StarGANTrainer("cpu", 1, batches, g, d, *optimizers, n_critic=n_critic, **options)
+    return StarGANTrainer(
+        device="cpu", max_epochs=1, train_data_loader=batches, generator=g, discriminator=d,
+        g_optimizer=optimizers[0], d_optimizer=optimizers[1], n_critic=n_critic, **options,
+    )  # fmt: skip
 
 
 def test_gradient_penalty_of_a_linear_critic_is_exact():

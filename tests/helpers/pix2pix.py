@@ -26,5 +26,6 @@ def tiny_trainer(max_epochs: int = 1, handlers: list | None = None, **kwargs: An
     g_opt = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
     return Pix2PixTrainer(
-        "cpu", max_epochs, loader, generator, discriminator, g_opt, d_opt, train_handlers=handlers, **kwargs
-    )
+        device="cpu", max_epochs=max_epochs, train_data_loader=loader, generator=generator,
+        discriminator=discriminator, g_optimizer=g_opt, d_optimizer=d_opt, train_handlers=handlers, **kwargs,
+    )  # fmt: skip

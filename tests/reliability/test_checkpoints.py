@@ -102,9 +102,12 @@ def tiny_scheduled_trainer(max_epochs: int, lr: float = 2e-4) -> Pix2PixTrainer:
     generator = Pix2PixUNet(1, 1, num_downs=5, base_channels=4)
     discriminator = PatchDiscriminator(spatial_dims=2, num_layers_d=2, channels=4, in_channels=2, out_channels=1)
     g_opt, d_opt = (torch.optim.Adam(n.parameters(), lr, betas=(0.5, 0.999)) for n in (generator, discriminator))
-    schedules = (LinearDecayLR(o, max_epochs // 2, max_epochs - max_epochs // 2) for o in (g_opt, d_opt))
+    g_lr, d_lr = (LinearDecayLR(o, max_epochs // 2, max_epochs - max_epochs // 2) for o in (g_opt, d_opt))
     loader = torch.utils.data.DataLoader(tiny_pairs(), batch_size=2)
-    return Pix2PixTrainer("cpu", max_epochs, loader, generator, discriminator, g_opt, d_opt, *schedules)
+    return Pix2PixTrainer(
+        device="cpu", max_epochs=max_epochs, train_data_loader=loader, generator=generator, discriminator=discriminator,
+        g_optimizer=g_opt, d_optimizer=d_opt, g_lr_scheduler=g_lr, d_lr_scheduler=d_lr,
+    )  # fmt: skip
 
 
 def train(tmp_path: Path, max_epochs: int, lr: float = 2e-4, **kwargs) -> Pix2PixTrainer:
