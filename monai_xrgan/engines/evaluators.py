@@ -93,6 +93,18 @@ class MetricEvaluator(SupervisedEvaluator):
         return self.state.output
 
 
+def _similarity_metrics(
+    value_range: Sequence[float], prefix: str, identity_baseline: bool, target_key: str
+) -> dict[str, Metric]:
+    """SSIM, PSNR and MAE of ``pred`` against ``target_key`` and, with ``identity_baseline``, of the input ``image``
+    against it (``{prefix}identity_*``: what copying the input would score)."""
+    metrics = image_similarity_metrics(value_range, prefix=prefix, target_key=target_key)
+    if identity_baseline:
+        identity = image_similarity_metrics(value_range, f"{prefix}identity_", pred_key="image", target_key=target_key)
+        metrics.update(identity)
+    return metrics
+
+
 class ImageTranslationEvaluator(MetricEvaluator):
     """A :class:`monai.engines.SupervisedEvaluator` that runs ``network(batch[input_key])`` and scores the result
     against ``batch[target_key]`` with SSIM (key metric by default), PSNR and MAE on ``[0, 1]`` intensities.
@@ -100,9 +112,6 @@ class ImageTranslationEvaluator(MetricEvaluator):
     Outputs keep MONAI's names: ``image`` (input), ``pred`` (generated), ``label`` (target).
 
     Args:
-        device: device to run on.
-        val_data_loader: loader of dictionary batches with ``input_key`` and ``target_key``.
-        network: the generator.
         input_key, target_key: batch keys of the input and of the paired target.
         value_range: intensity range of network outputs and targets (``[-1, 1]`` for tanh generators).
         key_metric: ``"ssim"``, ``"psnr"`` or ``"mae"``: the metric that selects the best model (for MAE, lower is
@@ -110,38 +119,29 @@ class ImageTranslationEvaluator(MetricEvaluator):
         metric_prefix: prefix of the metric names, e.g. ``"val_"`` during training, ``"test_"`` in evaluation.
         identity_baseline: also score the *input* against the target (``{prefix}identity_ssim``, ...): what
             copying the input would achieve, the reference a translation's scores should be read against.
-        amp: bfloat16 autocast on CUDA devices (ignored on CPU).
-        kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ``postprocessing``,
-            ``inferer``, ``mode``, ``additional_metrics`` added to the ones above, ...).
+        kwargs: the other :class:`MetricEvaluator` arguments: ``device``, ``val_data_loader`` (batches with
+            ``input_key`` and ``target_key``), ``network`` (the generator), ``amp`` (bfloat16 autocast on CUDA devices)
+            and :class:`monai.engines.SupervisedEvaluator`'s (``val_handlers``, ``postprocessing``, ``inferer``,
+            ``mode``, ``additional_metrics`` added to the ones above, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        val_data_loader: Iterable,
-        network: nn.Module,
         input_key: str = "image",
         target_key: str = "target",
         value_range: Sequence[float] = (-1.0, 1.0),
         key_metric: str = "ssim",
         metric_prefix: str = "val_",
         identity_baseline: bool = False,
-        amp: bool = False,
         **kwargs: Any,
     ) -> None:
-        metrics = image_similarity_metrics(value_range, prefix=metric_prefix)
-        if identity_baseline:
-            metrics.update(image_similarity_metrics(value_range, prefix=f"{metric_prefix}identity_", pred_key="image"))
+        metrics = _similarity_metrics(value_range, metric_prefix, identity_baseline, target_key="label")
         metrics.update(kwargs.pop("additional_metrics", None) or {})
         super().__init__(
-            device,
-            val_data_loader,
-            network,
-            metrics,
-            key_metric,
-            ("ssim", "psnr", "mae"),
-            metric_prefix,
-            amp,
+            metrics=metrics,
+            key_metric=key_metric,
+            key_metrics=("ssim", "psnr", "mae"),
+            metric_prefix=metric_prefix,
             prepare_batch=PrepareBatchPair(input_key, target_key),
             **kwargs,
         )
@@ -199,9 +199,6 @@ class JointRestorationEvaluator(MetricEvaluator):
     Without a target and labels (inference) it only runs the network; postprocessing and handlers see the outputs.
 
     Args:
-        device: device to run on.
-        val_data_loader: loader of dictionary batches.
-        network: the generator.
         input_key: batch key of the input image.
         target_key: batch key of the clean reference, or ``None``.
         label_key: batch key of the class index, or ``None``.
@@ -215,16 +212,13 @@ class JointRestorationEvaluator(MetricEvaluator):
         group_key: batch key of each item's degradation description (e.g. ``"degradation"``), or ``None``.
         groups: degradation types of the breakdown, type -> kinds (default
             :data:`~monai_xrgan.metrics.DEGRADATION_GROUPS`).
-        amp: bfloat16 autocast on CUDA devices (ignored on CPU).
-        kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ``postprocessing``,
-            ``inferer``, ``mode``, ...).
+        kwargs: the other :class:`MetricEvaluator` arguments: ``device``, ``val_data_loader``, ``network`` (the
+            generator), ``amp`` (bfloat16 autocast on CUDA devices) and :class:`monai.engines.SupervisedEvaluator`'s
+            (``val_handlers``, ``postprocessing``, ``inferer``, ``mode``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        val_data_loader: Iterable,
-        network: nn.Module,
         input_key: str = "image",
         target_key: str | None = "target",
         label_key: str | None = "label",
@@ -236,18 +230,11 @@ class JointRestorationEvaluator(MetricEvaluator):
         identity_baseline: bool = False,
         group_key: str | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
-        amp: bool = False,
         **kwargs: Any,
     ) -> None:
         metrics: dict[str, Any] = {}
         if target_key is not None:
-            metrics.update(image_similarity_metrics(value_range, prefix=metric_prefix, target_key="target"))
-            if identity_baseline:
-                metrics.update(
-                    image_similarity_metrics(
-                        value_range, prefix=f"{metric_prefix}identity_", pred_key="image", target_key="target"
-                    )
-                )
+            metrics.update(_similarity_metrics(value_range, metric_prefix, identity_baseline, target_key="target"))
             if group_key is not None:
                 metrics[f"{metric_prefix}by_degradation"] = ImageSimilarityByGroup(
                     groups, value_range, prefix=metric_prefix
@@ -261,14 +248,10 @@ class JointRestorationEvaluator(MetricEvaluator):
                 raise ConfigError("num_classes is required to score the classification (label_key is set).")
             metrics[metric_prefix] = FlatClassificationReport(num_classes, class_names)
         super().__init__(
-            device,
-            val_data_loader,
-            network,
-            metrics,
-            key_metric if target_key is not None else None,
-            ("ssim", "psnr", "mae"),
-            metric_prefix,
-            amp,
+            metrics=metrics,
+            key_metric=key_metric if target_key is not None else None,
+            key_metrics=("ssim", "psnr", "mae"),
+            metric_prefix=metric_prefix,
             **kwargs,
         )
         self.input_key, self.target_key, self.label_key = input_key, target_key, label_key
@@ -317,49 +300,39 @@ class StarGANEvaluator(MetricEvaluator):
     ``target_domain`` and ``logits``.
 
     Args:
-        device: device to run on.
-        val_data_loader: loader of dictionary batches with ``image_key`` and ``domain_key``.
-        network: the generator ``G(x, c)``.
         discriminator: ``D(x) -> (critic map, domain logits)``.
         image_key, domain_key: batch keys of the images and of their domain indices.
         key_metric: ``"translation_acc"`` or one of ``"cycle_ssim"``, ``"cycle_psnr"`` (the metric selecting the
             best model).
         metric_prefix: prefix of the metric names.
         value_range: intensity range of the images.
-        amp: bfloat16 autocast on CUDA devices (ignored on CPU).
-        kwargs: other :class:`monai.engines.SupervisedEvaluator` arguments (``val_handlers``, ...).
+        kwargs: the other :class:`MetricEvaluator` arguments: ``device``, ``val_data_loader`` (batches with
+            ``image_key`` and ``domain_key``), ``network`` (the generator ``G(x, c)``), ``amp`` (bfloat16 autocast on
+            CUDA devices) and :class:`monai.engines.SupervisedEvaluator`'s (``val_handlers``, ...).
     """
 
     def __init__(
         self,
-        device: str | torch.device,
-        val_data_loader: Iterable,
-        network: nn.Module,
         discriminator: nn.Module,
         image_key: str = "image",
         domain_key: str = "domain",
         key_metric: str = "translation_acc",
         metric_prefix: str = "val_",
         value_range: Sequence[float] = (-1.0, 1.0),
-        amp: bool = False,
         **kwargs: Any,
     ) -> None:
         metrics = image_similarity_metrics(value_range, f"{metric_prefix}cycle_", pred_key="rec", target_key="image")
         metrics[f"{metric_prefix}translation_acc"] = Accuracy(output_transform=_Stacked(["logits", "target_domain"]))
         super().__init__(
-            device,
-            val_data_loader,
-            network,
-            metrics,
-            key_metric,
-            ("translation_acc", "cycle_ssim", "cycle_psnr"),
-            metric_prefix,
-            amp,
+            metrics=metrics,
+            key_metric=key_metric,
+            key_metrics=("translation_acc", "cycle_ssim", "cycle_psnr"),
+            metric_prefix=metric_prefix,
             prepare_batch=PrepareBatchDict([image_key, domain_key]),
             **kwargs,
         )
         self.discriminator = discriminator
-        self.num_domains = int(unwrap(network).num_domains)
+        self.num_domains = int(unwrap(self.network).num_domains)
         self.image_key, self.domain_key = image_key, domain_key
 
     def _iteration(self, engine: StarGANEvaluator, batchdata: dict[str, Any]) -> dict[str, Any]:

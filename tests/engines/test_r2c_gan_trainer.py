@@ -190,9 +190,9 @@ def test_evaluator_scores_restoration_and_classification():
     data = [{"lq": c, "hq": c, "label": torch.tensor(y)} for c, y in zip(clean, (0, 1, 1, 0))]
     network = _Identity(torch.tensor([0.2, 0.9, 0.3, 0.1]))  # predicts 0, 1, 0, 0
     evaluator = JointRestorationEvaluator(
-        "cpu",
-        DataLoader(data, batch_size=4),
-        network,
+        device="cpu",
+        val_data_loader=DataLoader(data, batch_size=4),
+        network=network,
         input_key="lq",
         target_key="hq",
         num_classes=2,
@@ -213,7 +213,11 @@ def test_evaluator_scores_restoration_and_classification():
 def test_evaluator_without_targets_only_runs_the_network():
     data = [{"image": torch.rand(1, SIZE, SIZE)} for _ in range(2)]
     evaluator = JointRestorationEvaluator(
-        "cpu", DataLoader(data, batch_size=2), _Identity(torch.tensor([0.4, 0.6])), target_key=None, label_key=None
+        device="cpu",
+        val_data_loader=DataLoader(data, batch_size=2),
+        network=_Identity(torch.tensor([0.4, 0.6])),
+        target_key=None,
+        label_key=None,
     )
     evaluator.run()
     assert evaluator.state.metrics == {}
@@ -225,7 +229,8 @@ def test_class_probabilities_csv_quotes_file_names_and_keeps_their_order(tmp_pat
     names = ["/data/plain.png", '/data/with, comma and "quotes".png', "/data/third.dcm"]
     data = [{"image": MetaTensor(torch.rand(1, SIZE, SIZE), meta={"filename_or_obj": n})} for n in names]
     evaluator = JointRestorationEvaluator(
-        "cpu", MonaiDataLoader(data, batch_size=3), _Identity(torch.tensor([0.25, 0.5, 1.0])), target_key=None,
+        device="cpu", val_data_loader=MonaiDataLoader(data, batch_size=3),
+        network=_Identity(torch.tensor([0.25, 0.5, 1.0])), target_key=None,
         label_key=None, val_handlers=[ClassProbabilityCSVWriter(tmp_path / "probs.csv", ["normal", "covid"])],
     )  # fmt: skip
     evaluator.run()
@@ -238,9 +243,11 @@ def test_class_probabilities_csv_quotes_file_names_and_keeps_their_order(tmp_pat
 def test_evaluator_configuration_errors():
     loader = DataLoader([{"image": torch.zeros(1, 8, 8)}])
     with pytest.raises(ConfigError, match="num_classes"):
-        JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)))
+        JointRestorationEvaluator(device="cpu", val_data_loader=loader, network=_Identity(torch.zeros(1)))
     with pytest.raises(ConfigError, match="key_metric"):
-        JointRestorationEvaluator("cpu", loader, _Identity(torch.zeros(1)), label_key=None, key_metric="fid")
+        JointRestorationEvaluator(
+            device="cpu", val_data_loader=loader, network=_Identity(torch.zeros(1)), label_key=None, key_metric="fid"
+        )
 
 
 def test_degradation_kinds_reads_the_demo_descriptions():
@@ -267,7 +274,8 @@ def test_evaluator_scores_each_degradation_type():
         item["degradation"] = description
     psnr = [-20 * math.log10(d / 2) for d in offsets]
     evaluator = JointRestorationEvaluator(
-        "cpu", DataLoader(data, batch_size=3), _Identity(torch.full((4,), 0.7)), target_key="hq",
+        device="cpu", val_data_loader=DataLoader(data, batch_size=3), network=_Identity(torch.full((4,), 0.7)),
+        target_key="hq",
         num_classes=2, metric_prefix="test_", identity_baseline=True, group_key="degradation",
     )  # fmt: skip
     evaluator.run()
@@ -287,7 +295,11 @@ def test_evaluator_scores_each_degradation_type():
 def test_restored_items_are_the_restorations_on_unit_range_with_their_labels():
     data = _offset_pairs([0.1, 0.2, 0.3])
     evaluator = JointRestorationEvaluator(
-        "cpu", DataLoader(data, batch_size=2), _Identity(torch.zeros(3)), target_key=None, label_key=None
+        device="cpu",
+        val_data_loader=DataLoader(data, batch_size=2),
+        network=_Identity(torch.zeros(3)),
+        target_key=None,
+        label_key=None,
     )
     items = restored_items(evaluator)
     assert [i["label"] for i in items] == [0, 1, 0]
@@ -295,7 +307,11 @@ def test_restored_items_are_the_restorations_on_unit_range_with_their_labels():
         assert torch.allclose(item["image"], ((source["image"] + 1) / 2).clamp(0, 1))
     unlabelled = [{"image": d["image"]} for d in data]
     evaluator = JointRestorationEvaluator(
-        "cpu", DataLoader(unlabelled, batch_size=2), _Identity(torch.zeros(3)), target_key=None, label_key=None
+        device="cpu",
+        val_data_loader=DataLoader(unlabelled, batch_size=2),
+        network=_Identity(torch.zeros(3)),
+        target_key=None,
+        label_key=None,
     )
     with pytest.raises(ConfigError, match="no 'label'"):
         restored_items(evaluator)

@@ -112,10 +112,21 @@ def test_evaluator_translates_into_other_domains_and_scores():
     targets = cyclic_targets(source, 3)
     assert not (targets == source).any() and set(targets.tolist()) == {0, 1, 2}
     trainer = _trainer(_batches(1), True)
-    evaluator = StarGANEvaluator("cpu", _batches(2), trainer.networks["generator"], trainer.networks["discriminator"])
+    evaluator = StarGANEvaluator(
+        trainer.networks["discriminator"],
+        device="cpu",
+        val_data_loader=_batches(2),
+        network=trainer.networks["generator"],
+    )
     evaluator.run()
     metrics = evaluator.state.metrics
     assert {"val_translation_acc", "val_cycle_ssim", "val_cycle_psnr", "val_cycle_mae"} <= set(metrics)
     assert 0.0 <= metrics["val_translation_acc"] <= 1.0
     with pytest.raises(ConfigError, match="key_metric must be one of"):
-        StarGANEvaluator("cpu", [], trainer.networks["generator"], trainer.networks["discriminator"], key_metric="fid")
+        StarGANEvaluator(
+            trainer.networks["discriminator"],
+            device="cpu",
+            val_data_loader=[],
+            network=trainer.networks["generator"],
+            key_metric="fid",
+        )
