@@ -98,12 +98,13 @@ def _num_levels(image_size: int) -> int:
     return levels
 
 
-def _down_trunk(in_channels: int, base_channels: int, levels: int) -> tuple[nn.Sequential, int]:
+def _down_trunk(in_channels: int, base_channels: int, image_size: int) -> tuple[nn.Sequential, int]:
     """DCGAN discriminator trunk: stride-2 4x4 convolutions from ``image_size`` down to 4x4, LeakyReLU(0.2), batch
-    norm after every convolution but the first; returns the trunk and its output channels."""
+    norm after every convolution but the first; returns the trunk and its output channels (the arguments checked)."""
     layers: list[nn.Module] = []
-    channels = in_channels
-    for i in range(levels):
+    channels = check_int("in_channels", in_channels, 1)
+    base_channels = check_int("base_channels", base_channels, 1)
+    for i in range(_num_levels(image_size)):
         out = base_channels * 2**i
         layers.append(nn.Conv2d(channels, out, 4, 2, 1, bias=i == 0))
         if i > 0:
@@ -204,11 +205,7 @@ class DRAIEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.layout = LatentLayout(num_classes, content_dim, style_dim)
-        self.trunk, channels = _down_trunk(
-            check_int("in_channels", in_channels, 1),
-            check_int("base_channels", base_channels, 1),
-            _num_levels(image_size),
-        )
+        self.trunk, channels = _down_trunk(in_channels, base_channels, image_size)
         features = channels * 16
         self.class_head = nn.Linear(features, num_classes)
         self.content_head = nn.Linear(features, content_dim)
@@ -260,11 +257,7 @@ class DRAIDiscriminator(nn.Module):
             raise ConfigError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.layout = LatentLayout(num_classes, content_dim, style_dim)
         hidden = check_int("hidden_channels", hidden_channels, 1)
-        self.image_trunk, channels = _down_trunk(
-            check_int("in_channels", in_channels, 1),
-            check_int("base_channels", base_channels, 1),
-            _num_levels(image_size),
-        )
+        self.image_trunk, channels = _down_trunk(in_channels, base_channels, image_size)
 
         def block(n_in: int, n_out: int) -> list[nn.Module]:
             return [nn.Linear(n_in, n_out), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(dropout)]
