@@ -49,6 +49,7 @@ from monai.utils import ImageMetaKey, MetaKeys
 from pydicom.uid import ExplicitVRLittleEndian
 
 from monai_xrgan.io.ct import write_ct_nifti
+from monai_xrgan.transforms.meta import source_meta
 from monai_xrgan.transforms.xray import XRayToModelRange, XRayToModelRanged
 from monai_xrgan.utils.errors import ConfigError, InputFileError, MissingInputError, one_line
 
@@ -749,11 +750,8 @@ class SaveCTSlicesd(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            img = d[key]
-            meta = img.meta if isinstance(img, MetaTensor) and CTMeta.SLICE in img.meta else None
-            if meta is None and self.orig_key is not None and isinstance(d.get(self.orig_key), MetaTensor):
-                meta = d[self.orig_key].meta
-            path = self.add(img, meta if meta is not None else {})
+            meta = source_meta(d, key, self.orig_key, CTMeta.SLICE)
+            path = self.add(d[key], meta if meta is not None else {})
             if path is not None:
                 d[f"{key}_{self.path_key_postfix}"] = str(path)
         return d

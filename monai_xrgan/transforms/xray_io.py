@@ -18,6 +18,7 @@ from monai.data.utils import affine_to_spacing
 from monai.transforms import MapTransform, Transform
 
 from monai_xrgan.io.xray import SOP_CLASS_UIDS, write_dicom, write_png
+from monai_xrgan.transforms.meta import source_meta
 from monai_xrgan.transforms.xray import XRayMeta
 from monai_xrgan.utils.errors import ConfigError, InputFileError
 from monai_xrgan.utils.files import OutputWriteError, ensure_output_dir
@@ -244,10 +245,6 @@ class SaveXRayd(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            img, meta = d[key], None
-            if not (isinstance(img, MetaTensor) and XRayMeta.FORMAT in img.meta):
-                orig = d.get(self.orig_key) if self.orig_key is not None else None
-                if isinstance(orig, MetaTensor) and XRayMeta.FORMAT in orig.meta:
-                    meta = orig.meta
-            d[f"{key}_{self.path_key_postfix}"] = str(self.saver(img, meta))
+            meta = source_meta(d, key, self.orig_key, XRayMeta.FORMAT)
+            d[f"{key}_{self.path_key_postfix}"] = str(self.saver(d[key], meta))
         return d
