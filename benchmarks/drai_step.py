@@ -49,7 +49,10 @@ def make_trainer(batch: dict, args: argparse.Namespace, style_dim: int = 16, **o
     nets = [n.to(args.device) for n in nets]
     opts = [torch.optim.Adam(n.parameters(), lr=2e-4, betas=(0.5, 0.999)) for n in nets]
     options = {"lambda_transform": 1.0, "style_transform": RandomStyleTransform(), **options}  # the bundle's default
-    return DRAITrainer(args.device, 1, [batch], *nets[:3], *opts[:3], nets[3], opts[3], **options)
+    return DRAITrainer(
+        *nets[:3], *opts[:3], style_classifier=nets[3], h_optimizer=opts[3],
+        device=args.device, max_epochs=1, train_data_loader=[batch], **options,
+    )  # fmt: skip
 
 
 def interleaved_medians(trainers: dict[str, DRAITrainer], batch: dict, args: argparse.Namespace) -> dict[str, float]:

@@ -86,7 +86,10 @@ def time_trainer(
     g, d = make_networks(size, device, key_branch)
     loader = [batch] * (n_critic * (warmup + iters))
     extra = MIGAN if key_branch else {}
-    trainer = StarGANTrainer(device, 1, loader, g, d, adam(g), adam(d), n_critic=n_critic, **extra, **options)
+    trainer = StarGANTrainer(
+        generator=g, discriminator=d, g_optimizer=adam(g), d_optimizer=adam(d), n_critic=n_critic,
+        device=device, max_epochs=1, train_data_loader=loader, **extra, **options,
+    )  # fmt: skip
     times: list[float] = []
     starts: list[float] = []
 

@@ -79,8 +79,9 @@ def time_trainer(batch: dict, size: int, device: torch.device, warmup: int, iter
     generator, discriminator = make_networks(size, device)
     loader = [batch] * (warmup + iters)
     trainer = Pix2PixTrainer(
-        device, 1, loader, generator, discriminator, adam(generator), adam(discriminator), **options
-    )
+        generator=generator, discriminator=discriminator, g_optimizer=adam(generator),
+        d_optimizer=adam(discriminator), device=device, max_epochs=1, train_data_loader=loader, **options,
+    )  # fmt: skip
     times: list[float] = []
     starts: list[float] = []
 

@@ -213,7 +213,8 @@ def main() -> None:
     )
     g_opt = torch.optim.Adam([*gen.parameters(), *inv.parameters()], lr=args.lr, betas=(0.5, 0.999))
     trainer = R2CGANTrainer(
-        "cpu", args.iters // len(lq_loader) + 1, lq_loader, hq_loader, gen, inv, d_a, d_b, g_opt, d_opt,
+        lq_loader, hq_loader, gen, inv, d_a, d_b, g_opt, d_opt,
+        device="cpu", max_epochs=args.iters // len(lq_loader) + 1,
         class_weights=args.class_weights, lambda_cycle=args.lambda_cycle, lambda_identity=args.lambda_identity,
         adversarial_warmup=args.adversarial_warmup,
     )  # fmt: skip

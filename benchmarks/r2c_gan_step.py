@@ -45,7 +45,7 @@ def make_trainer(variant: str, batch: dict, device: torch.device) -> R2CGANTrain
     g_opt = torch.optim.Adam([*nets[0].parameters(), *nets[1].parameters()], 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam([*nets[2].parameters(), *nets[3].parameters()], 2e-4, betas=(0.5, 0.999))
     lq, hq = [{"lq": batch["lq"], "label": batch["label"]}], [{"hq": batch["hq"], "label": batch["label"]}]
-    return R2CGANTrainer(device, 1, lq, hq, *nets, g_opt, d_opt)
+    return R2CGANTrainer(lq, hq, *nets, g_opt, d_opt, device=device, max_epochs=1)
 
 
 def interleaved_medians(steps: dict[str, Callable[[], object]], device: torch.device, warmup: int, iters: int) -> dict:
