@@ -15,6 +15,10 @@ score on the test split, overall and per type (0.5: it cannot tell them apart). 
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode unpaired --iters 1500 [--adversarial_warmup 500]
         [--extra_test OTHER/datalist.json]   # the same model scored on another data set's test split too
     python benchmarks/r2c_gan_paired_vs_unpaired.py --mode discriminator --iters 5000 [--d_lr 1e-3 --d_no_norm]
+    python benchmarks/r2c_gan_paired_vs_unpaired.py --mode classifier --iters 1280   # the class branch alone
+
+The classifier run trains the generator's classification path alone (cross entropy on the labelled LQ and HQ
+training images, no image loss): what the joint classifier can reach without the GAN's terms.
 """
 
 from __future__ import annotations
@@ -133,7 +137,7 @@ class TestScorer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="bundles/r2c_gan_cxr/data/diagnosis", help="generated there, reused after")
-    parser.add_argument("--mode", choices=("paired", "unpaired", "discriminator"), default="paired")
+    parser.add_argument("--mode", choices=("paired", "unpaired", "discriminator", "classifier"), default="paired")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--num_train", type=int, default=64, help="unpaired LQ and HQ training images each")
     parser.add_argument("--num_pairs", type=int, default=64, help="pairs of the paired run (the validation split)")
@@ -194,6 +198,21 @@ def main() -> None:
     inv = r2c_generator(args.variant, base_channels=args.base_channels)
     d_a, d_b = make_discriminators(args)
     d_opt = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=args.d_lr or args.lr, betas=(0.5, 0.999))
+    if args.mode == "classifier":
+        # the generator's classification path alone: cross entropy on the labelled LQ and HQ training images
+        images = torch.stack([d[k].as_tensor() for k, items in (("lq", lq), ("hq", hq)) for d in items])
+        labels = torch.tensor([int(d["label"]) for items in (lq, hq) for d in items])
+        opt = torch.optim.Adam(gen.parameters(), lr=args.lr, betas=(0.5, 0.999))
+        order = torch.Generator().manual_seed(0)
+        for it in range(1, args.iters + 1):
+            i = torch.randint(len(images), (1,), generator=order)
+            loss = F.nll_loss(gen(images[i], return_probs=True)[1].clamp_min(1e-7).log(), labels[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if it % args.every == 0:
+                report(it)
+        return
     if args.mode == "discriminator":
         fake, real = (torch.stack([d[k].as_tensor() for d in items]) for k, items in (("lq", lq), ("hq", hq)))
         order = torch.Generator().manual_seed(0)
