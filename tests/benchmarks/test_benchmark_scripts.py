@@ -12,6 +12,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 TOY_RUNS = {
     "drai_step.py": ["--size", "64", "--batch", "2", "--iters", "1", "--warmup", "0"],
+    "migan_key_branch_toy.py": ["--seeds", "0", "--iters", "10"],
     "migan_step.py": ["--size", "64", "--batch", "1", "--n_critic", "1", "--iters", "1", "--warmup", "0"],
     "pix2pix_step.py": ["--size", "64", "--batch", "1", "--iters", "1", "--warmup", "0"],
     "r2c_gan_step.py": ["--size", "32", "--batch", "1", "--iters", "1", "--warmup", "0"],
