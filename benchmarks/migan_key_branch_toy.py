@@ -13,6 +13,8 @@ generator and critic; then the held-out normal and top-half images are translate
 
 A high ``critic p(key)`` with a low ``painted`` share means the generator satisfies the critic's classifier, which
 has seen only the few real key images, without painting the finding (an AC-GAN classifier exploited).
+``--lambda_key_fake 1`` also trains that classifier on the translations into the key domain, labelled with their
+source domains (the trainer's ``lambda_key_fake``, off in the paper and the bundle).
 
     python benchmarks/migan_key_branch_toy.py --seeds 0 1 2 3 4 --iters 1200
 """
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--key_images", type=int, default=4, help="key-domain training images (24 of each other)")
     parser.add_argument("--lambda_fm", type=float, default=1.0)
+    parser.add_argument("--lambda_key_fake", type=float, default=0.0, help="the critic also classifies translations")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -63,7 +66,8 @@ def main() -> None:
     test_x, _ = toy_images((8, 8, 0), seed=1)
     centre_means = torch.stack([train_x[train_d == d][CENTRE].mean() for d in range(3)])
     print(f"toy {SIZE}x{SIZE}, training images per domain {torch.bincount(train_d).tolist()}, lr {args.lr}, "
-          f"batch {args.batch_size}, {args.iters} iterations, lambda_fm {args.lambda_fm}; centre means per domain "
+          f"batch {args.batch_size}, {args.iters} iterations, lambda_fm {args.lambda_fm}, "
+          f"lambda_key_fake {args.lambda_key_fake}; centre means per domain "
           f"{[round(float(v), 2) for v in centre_means]}; the identity paints 0.000")  # fmt: skip
     print(f"{'seed':>4} {'painted':>8} {'centre':>7} {'critic p(key)':>13} {'seconds':>7}")
     for seed in args.seeds:
@@ -80,7 +84,7 @@ def main() -> None:
             device="cpu", max_epochs=1, train_data_loader=batches, generator=generator, discriminator=critic,
             g_optimizer=torch.optim.Adam(generator.parameters(), args.lr, betas=betas),
             d_optimizer=torch.optim.Adam(critic.parameters(), args.lr, betas=betas),
-            n_critic=5, lambda_fm=args.lambda_fm, **MIGAN,
+            n_critic=5, lambda_fm=args.lambda_fm, lambda_key_fake=args.lambda_key_fake, **MIGAN,
         )  # fmt: skip
         start = time.perf_counter()
         trainer.run()

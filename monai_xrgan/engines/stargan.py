@@ -32,7 +32,8 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
     sampled target domains:
 
     * discriminator: ``-mean D_src(x) + mean D_src(G(x, c')) + lambda_cls CE(D_cls(x), c) + lambda_gp GP``
-      (:func:`~monai_xrgan.losses.gradient_penalty`);
+      (:func:`~monai_xrgan.losses.gradient_penalty`), plus with ``lambda_key_fake`` that weight x the cross entropy
+      of D's classifier on the translations into ``key_domain`` against their *source* domains (not in the paper);
     * generator (D frozen): ``-mean D_src(G(x, c')) + lambda_cls CE(D_cls(G(x, c')), c')
       + lambda_rec L1(x, G(G(x, c'), c))`` plus, for the translations into ``key_domain`` (MI-GAN):
       ``lambda_key`` x their cross-entropy again (extra weight on D's key-domain classification),
@@ -57,6 +58,10 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
         p_key: probability of ``key_domain`` as a target, or ``None`` for the reference's label permutation.
         lambda_key, lambda_att, lambda_tv, lambda_fm, lambda_cp: MI-GAN's weights (0 switches a term off);
             ``lambda_att``, ``lambda_tv`` and ``lambda_cp`` need a generator with the key branch.
+        lambda_key_fake: weight of the critic's classification of the translations into ``key_domain`` as their
+            source domains (0: off, the paper). Trained on the few real key images alone, D's classifier accepts
+            translations that do not carry the key finding; seeing those translations too, it keeps accepting only
+            the finding (a deviation, measured in the migan_ct model card).
         kwargs: the :class:`GeneratorDiscriminatorTrainer` arguments: ``generator``
             (:class:`~monai_xrgan.networks.stargan.StarGANGenerator` or a wrapper of one), ``discriminator``
             (:class:`~monai_xrgan.networks.stargan.StarGANDiscriminator` or a wrapper of one), ``g_optimizer``,
@@ -81,6 +86,7 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
         lambda_tv: float = 0.0,
         lambda_fm: float = 0.0,
         lambda_cp: float = 0.0,
+        lambda_key_fake: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -95,7 +101,8 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
         self.lambdas = {
             name: check_number(f"lambda_{name}", value)
             for name, value in (("cls", lambda_cls), ("rec", lambda_rec), ("gp", lambda_gp), ("key", lambda_key),
-                                ("att", lambda_att), ("tv", lambda_tv), ("fm", lambda_fm), ("cp", lambda_cp))
+                                ("att", lambda_att), ("tv", lambda_tv), ("fm", lambda_fm), ("cp", lambda_cp),
+                                ("key_fake", lambda_key_fake))
         }  # fmt: skip
         self.key_domain = self._check_key(key_domain, p_key, g)
         self.p_key = None if p_key is None else float(p_key)
@@ -112,7 +119,7 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
             isinstance(p_key, bool) or not isinstance(p_key, (int, float)) or not 0 <= p_key <= 1
         ):
             raise ConfigError(f"p_key must be a probability in [0, 1] or null, got {p_key!r}.")
-        needs_key = [n for n in ("key", "att", "tv", "fm", "cp") if self.lambdas[n] > 0] + (
+        needs_key = [n for n in ("key", "att", "tv", "fm", "cp", "key_fake") if self.lambdas[n] > 0] + (
             ["p_key"] if p_key is not None else []
         )
         if needs_key and key_domain is None:
@@ -148,11 +155,13 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
             )
         return domains
 
-    def _discriminator_step(self, x: torch.Tensor, fake: torch.Tensor, source: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _discriminator_step(
+        self, x: torch.Tensor, fake: torch.Tensor, source: torch.Tensor, target: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         d = self.networks["discriminator"]
         with self.autocast():
             score_real, logits_real = d(x)
-            score_fake, _ = d(fake)
+            score_fake, logits_fake = d(fake)
         losses = {
             "loss_d_real": self.wgan(score_real, target_is_real=True),
             "loss_d_fake": self.wgan(score_fake, target_is_real=False),
@@ -166,6 +175,11 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
         losses["loss_d_gp"] = gradient_penalty(critic, x, fake, self.scaler)
         loss = losses["loss_d_real"] + losses["loss_d_fake"]
         loss = loss + self.lambdas["cls"] * losses["loss_d_cls"] + self.lambdas["gp"] * losses["loss_d_gp"]
+        if self.lambdas["key_fake"] > 0:
+            into_key = (target == self.key_domain).float()
+            ce_fake = F.cross_entropy(logits_fake.float(), source, reduction="none")
+            losses["loss_d_key_fake"] = weighted_mean(ce_fake, into_key)
+            loss = loss + self.lambdas["key_fake"] * losses["loss_d_key_fake"]
         self.optimize(loss, "discriminator")
         return {"loss_d": loss.detach(), **{k: v.detach() for k, v in losses.items()}}
 
@@ -232,7 +246,7 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
 
         with torch.no_grad(), self.autocast():
             fake = self.networks["generator"](x, target)
-        output = self._discriminator_step(x, fake, source)
+        output = self._discriminator_step(x, fake, source, target)
         if self.state.iteration % self.n_critic == 0:
             fake, g_losses = self._generator_step(x, source, target)
             output.update(g_losses)
