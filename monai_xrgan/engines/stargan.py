@@ -60,8 +60,8 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
             ``lambda_att``, ``lambda_tv`` and ``lambda_cp`` need a generator with the key branch.
         lambda_key_fake: weight of the critic's classification of the translations into ``key_domain`` as their
             source domains (0: off, the paper). Trained on the few real key images alone, D's classifier accepts
-            translations that do not carry the key finding; seeing those translations too, it keeps accepting only
-            the finding (a deviation, measured in the migan_ct model card).
+            translations that do not carry the key finding; seeing those translations too, it made the generator
+            paint the finding on a toy but not on the migan_ct demo (measured in its model card).
         kwargs: the :class:`GeneratorDiscriminatorTrainer` arguments: ``generator``
             (:class:`~monai_xrgan.networks.stargan.StarGANGenerator` or a wrapper of one), ``discriminator``
             (:class:`~monai_xrgan.networks.stargan.StarGANDiscriminator` or a wrapper of one), ``g_optimizer``,
