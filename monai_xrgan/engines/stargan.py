@@ -155,6 +155,12 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
             )
         return domains
 
+    def _into_key(self, target: torch.Tensor) -> torch.Tensor:
+        """Per-sample weight 1 for the translations into ``key_domain`` (all 0 without a key domain)."""
+        if self.key_domain is None:
+            return torch.zeros_like(target, dtype=torch.float)
+        return (target == self.key_domain).float()
+
     def _discriminator_step(
         self, x: torch.Tensor, fake: torch.Tensor, source: torch.Tensor, target: torch.Tensor
     ) -> dict[str, torch.Tensor]:
@@ -176,9 +182,8 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
         loss = losses["loss_d_real"] + losses["loss_d_fake"]
         loss = loss + self.lambdas["cls"] * losses["loss_d_cls"] + self.lambdas["gp"] * losses["loss_d_gp"]
         if self.lambdas["key_fake"] > 0:
-            into_key = (target == self.key_domain).float()
             ce_fake = F.cross_entropy(logits_fake.float(), source, reduction="none")
-            losses["loss_d_key_fake"] = weighted_mean(ce_fake, into_key)
+            losses["loss_d_key_fake"] = weighted_mean(ce_fake, self._into_key(target))
             loss = loss + self.lambdas["key_fake"] * losses["loss_d_key_fake"]
         self.optimize(loss, "discriminator")
         return {"loss_d": loss.detach(), **{k: v.detach() for k, v in losses.items()}}
@@ -188,11 +193,7 @@ class StarGANTrainer(GeneratorDiscriminatorTrainer):
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         g, d = self.networks["generator"], self.networks["discriminator"]
         lam = self.lambdas
-        into_key = (
-            (target == self.key_domain).float()
-            if self.key_domain is not None
-            else torch.zeros_like(target, dtype=torch.float)
-        )
+        into_key = self._into_key(target)
         with self.frozen("discriminator"):
             with self.autocast():
                 out = g(x, target, with_attention=True)
