@@ -49,6 +49,50 @@ def toy_images(counts: tuple[int, ...], seed: int) -> tuple[torch.Tensor, torch.
     return torch.cat(images), torch.cat([torch.full((n,), d) for d, n in enumerate(counts)])
 
 
+def train_toy(
+    train_x: torch.Tensor,
+    train_d: torch.Tensor,
+    seed: int,
+    iters: int = 1200,
+    lr: float = 1e-3,
+    batch_size: int = 8,
+    lambda_fm: float = 1.0,
+    lambda_key_fake: float = 0.0,
+) -> tuple[StarGANGenerator, StarGANDiscriminator]:
+    """Train the toy's small MI-GAN generator and critic (random batches drawn with ``seed``); both returned."""
+    torch.manual_seed(seed)
+    generator = StarGANGenerator(1, 3, base_channels=8, num_res_blocks=1, key_domain=KEY)
+    critic = StarGANDiscriminator(1, 3, image_size=SIZE, base_channels=8, num_layers=4)
+    draw = torch.Generator().manual_seed(seed)
+    batches = []
+    for _ in range(iters):
+        index = torch.randint(0, len(train_x), (batch_size,), generator=draw)
+        batches.append({"image": train_x[index], "domain": train_d[index]})
+    betas = (0.5, 0.999)
+    StarGANTrainer(
+        device="cpu", max_epochs=1, train_data_loader=batches, generator=generator, discriminator=critic,
+        g_optimizer=torch.optim.Adam(generator.parameters(), lr, betas=betas),
+        d_optimizer=torch.optim.Adam(critic.parameters(), lr, betas=betas),
+        n_critic=5, lambda_fm=lambda_fm, lambda_key_fake=lambda_key_fake, **MIGAN,
+    ).run()  # fmt: skip
+    return generator.eval(), critic
+
+
+def centre_means(train_x: torch.Tensor, train_d: torch.Tensor) -> torch.Tensor:
+    """Mean intensity of the centre block per domain."""
+    return torch.stack([train_x[train_d == d][CENTRE].mean() for d in range(3)])
+
+
+def key_translations(translate, test_x: torch.Tensor, means: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Translations of ``test_x`` into the key domain by ``translate(x, c)`` and the share of them whose centre
+    block is nearest the key domain's mean (the finding painted)."""
+    with torch.no_grad():
+        translated = translate(test_x, torch.full((len(test_x),), KEY))
+    centre = translated[CENTRE].mean(dim=(1, 2))
+    nearest = (centre[:, None] - means[None]).abs().argmin(dim=1)
+    return translated, float((nearest == KEY).float().mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -64,38 +108,22 @@ def main() -> None:
 
     train_x, train_d = toy_images((24, 24, args.key_images), seed=0)
     test_x, _ = toy_images((8, 8, 0), seed=1)
-    centre_means = torch.stack([train_x[train_d == d][CENTRE].mean() for d in range(3)])
+    means = centre_means(train_x, train_d)
     print(f"toy {SIZE}x{SIZE}, training images per domain {torch.bincount(train_d).tolist()}, lr {args.lr}, "
           f"batch {args.batch_size}, {args.iters} iterations, lambda_fm {args.lambda_fm}, "
           f"lambda_key_fake {args.lambda_key_fake}; centre means per domain "
-          f"{[round(float(v), 2) for v in centre_means]}; the identity paints 0.000")  # fmt: skip
+          f"{[round(float(v), 2) for v in means]}; the identity paints "
+          f"{key_translations(lambda x, c: x, test_x, means)[1]:.3f}")  # fmt: skip
     print(f"{'seed':>4} {'painted':>8} {'centre':>7} {'critic p(key)':>13} {'seconds':>7}")
     for seed in args.seeds:
-        torch.manual_seed(seed)
-        generator = StarGANGenerator(1, 3, base_channels=8, num_res_blocks=1, key_domain=KEY)
-        critic = StarGANDiscriminator(1, 3, image_size=SIZE, base_channels=8, num_layers=4)
-        draw = torch.Generator().manual_seed(seed)
-        batches = []
-        for _ in range(args.iters):
-            index = torch.randint(0, len(train_x), (args.batch_size,), generator=draw)
-            batches.append({"image": train_x[index], "domain": train_d[index]})
-        betas = (0.5, 0.999)
-        trainer = StarGANTrainer(
-            device="cpu", max_epochs=1, train_data_loader=batches, generator=generator, discriminator=critic,
-            g_optimizer=torch.optim.Adam(generator.parameters(), args.lr, betas=betas),
-            d_optimizer=torch.optim.Adam(critic.parameters(), args.lr, betas=betas),
-            n_critic=5, lambda_fm=args.lambda_fm, lambda_key_fake=args.lambda_key_fake, **MIGAN,
-        )  # fmt: skip
         start = time.perf_counter()
-        trainer.run()
-        generator.eval()
+        generator, critic = train_toy(
+            train_x, train_d, seed, args.iters, args.lr, args.batch_size, args.lambda_fm, args.lambda_key_fake
+        )
+        translated, painted = key_translations(generator, test_x, means)
         with torch.no_grad():
-            translated = generator(test_x, torch.full((len(test_x),), KEY))
-            centre = translated[CENTRE].mean(dim=(1, 2))
-            nearest = (centre[:, None] - centre_means[None]).abs().argmin(dim=1)
             p_key = critic(translated)[1].softmax(dim=1)[:, KEY].mean()
-        painted = float((nearest == KEY).float().mean())
-        print(f"{seed:>4} {painted:>8.3f} {float(centre.mean()):>7.2f} {float(p_key):>13.3f} "
+        print(f"{seed:>4} {painted:>8.3f} {float(translated[CENTRE].mean()):>7.2f} {float(p_key):>13.3f} "
               f"{time.perf_counter() - start:>7.1f}")  # fmt: skip
 
 
