@@ -84,8 +84,8 @@ register_task(
         "normal / COVID-19; validation and test keep each degraded image's clean original",
         build=_build_r2c_gan,
         options={
-            "num_train_lq": (64, "degraded training images (domain A)"),
-            "num_train_hq": (64, "clean training images of other patients (domain B)"),
+            "num_train_lq": (512, "degraded training images (domain A)"),
+            "num_train_hq": (512, "clean training images of other patients (domain B)"),
             "num_val": (8, "validation pairs (degraded image + clean original)"),
             "num_test": (32, "test pairs (degraded image + clean original)"),
             "max_degradations": (3, "at most this many degradation kinds per image (at least 1)"),
