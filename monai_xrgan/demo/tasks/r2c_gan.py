@@ -87,7 +87,7 @@ register_task(
             "num_train_lq": (512, "degraded training images (domain A)"),
             "num_train_hq": (512, "clean training images of other patients (domain B)"),
             "num_val": (8, "validation pairs (degraded image + clean original)"),
-            "num_test": (32, "test pairs (degraded image + clean original)"),
+            "num_test": (128, "test pairs (degraded image + clean original)"),
             "max_degradations": (3, "at most this many degradation kinds per image (at least 1)"),
             "min_severity": (1, f"lowest degradation severity (1-{SEVERITY_LEVELS})"),
             "max_severity": (4, f"highest degradation severity (1-{SEVERITY_LEVELS})"),
